@@ -1,0 +1,27 @@
+//! Bindings to the OpenSAF AIS C API that macsync uses: AMF B.04.01 (component side) and
+//! IMM A.02 (OM read side, OI runtime objects), with `SA_EXTENDED_NAME_SOURCE` semantics.
+//!
+//! * Types and constants: bindgen output from the project's own headers (`include/`),
+//!   committed as `src/bindings.rs` so no libclang is needed to build; feature `bindgen`
+//!   regenerates them (from `OPENSAF_INCLUDE_DIR`, pkg-config, or `include/`).
+//!   C enums are `#[repr(transparent)]` newtypes: a value C returns that the headers do not
+//!   know is kept, never undefined behaviour.
+//! * Functions: loaded at run time by soname ([`loader`]), never linked.
+
+#![allow(non_camel_case_types, non_snake_case, non_upper_case_globals)]
+
+#[allow(clippy::all, dead_code)]
+mod bindings {
+    #[cfg(not(feature = "bindgen"))]
+    include!("bindings.rs");
+    #[cfg(feature = "bindgen")]
+    include!(concat!(env!("OUT_DIR"), "/bindings.rs"));
+}
+
+pub use bindings::*;
+
+pub mod loader;
+pub use loader::{AmfApi, Apis, ImmOiApi, ImmOmApi, LoadError};
+
+/// `SA_NTF_IDENTIFIER_UNUSED` (a cast expression in C, which bindgen does not evaluate).
+pub const SA_NTF_IDENTIFIER_UNUSED: SaNtfIdentifierT = 0;

@@ -1,0 +1,160 @@
+//! The shared "links changed" flag between the netlink monitor (producer) and the
+//! component's healthcheck/sync path (consumer).
+//!
+//! # The ordering rule that makes the design lossless
+//!
+//! The consumer must:
+//!
+//! 1. [`ChangeFlag::take`] the flag **before** taking a snapshot of the kernel's link table;
+//! 2. take the snapshot and sync IMM from it;
+//! 3. if anything in step 2 fails, [`ChangeFlag::restore`] what `take` returned.
+//!
+//! Why this order: any kernel change that happens after step 1 raises the flag again (the
+//! monitor sees the event after the change, so after the take), so the next round picks it
+//! up even if the snapshot missed it. A change that happened before step 1 is already in the
+//! kernel's table, so the snapshot contains it. Clearing the flag *after* the snapshot instead
+//! would erase a raise for a change the snapshot did not see, and that change would be lost
+//! until the next unrelated one. Restoring on failure keeps "something is pending" true until
+//! a sync actually succeeds; a pending resync stays a resync.
+//!
+//! The monitor, for its part, raises the flag *after* updating its own cache (and after
+//! re-seeding that cache from a dump), so that every value the monitor believes in has been
+//! followed by a raise the consumer can still see.
+//!
+//! Both bits live in one atomic word so `take` clears them together: no window where the
+//! consumer sees "raised" without the matching "resync".
+
+use std::sync::atomic::{AtomicU8, Ordering};
+
+const RAISED: u8 = 1;
+const RESYNC: u8 = 2;
+
+/// What was pending when the flag was taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pending {
+    /// The state is unknown (events were lost, a message did not parse, or a sync failed):
+    /// the consumer should do a full resync rather than trust any incremental view.
+    pub resync: bool,
+}
+
+/// "Some link changed since you last looked", plus whether the change set is even known.
+#[derive(Debug)]
+pub struct ChangeFlag {
+    bits: AtomicU8,
+}
+
+impl ChangeFlag {
+    /// Starts raised with resync: nothing has been synced yet, so the first sync is a full one.
+    pub fn new_raised() -> Self {
+        ChangeFlag {
+            bits: AtomicU8::new(RAISED | RESYNC),
+        }
+    }
+
+    /// Starts clear; for tests and benchmarks that want to observe the first raise.
+    pub fn new_clear() -> Self {
+        ChangeFlag {
+            bits: AtomicU8::new(0),
+        }
+    }
+
+    /// A link appeared, disappeared, was renamed or changed its hardware address.
+    pub fn raise(&self) {
+        // Release: the monitor's cache update happens-before a consumer's Acquire observing it.
+        self.bits.fetch_or(RAISED, Ordering::Release);
+    }
+
+    /// The state is unknown (ENOBUFS, an unparsable message, a failed sync).
+    pub fn raise_resync(&self) {
+        self.bits.fetch_or(RAISED | RESYNC, Ordering::Release);
+    }
+
+    /// Cheap check for the AMF healthcheck hot path: one load, no write, no cache-line bounce.
+    pub fn is_raised(&self) -> bool {
+        self.bits.load(Ordering::Acquire) & RAISED != 0
+    }
+
+    /// Whether a resync is pending (without clearing anything).
+    pub fn is_resync(&self) -> bool {
+        self.bits.load(Ordering::Acquire) & RESYNC != 0
+    }
+
+    /// Atomically clears the flag and returns what was pending, or `None` if it was not raised.
+    /// Call this **before** taking the snapshot (see the module documentation).
+    pub fn take(&self) -> Option<Pending> {
+        // Fast path keeps the healthcheck from dirtying the cache line when nothing is pending.
+        if self.bits.load(Ordering::Acquire) == 0 {
+            return None;
+        }
+        let bits = self.bits.swap(0, Ordering::AcqRel);
+        if bits & RAISED != 0 {
+            Some(Pending {
+                resync: bits & RESYNC != 0,
+            })
+        } else {
+            None
+        }
+    }
+
+    /// A sync that started with `take` failed: raise again, keeping resync if it was pending.
+    /// Anything raised meanwhile is kept (the bits are OR-ed in, never overwritten).
+    pub fn restore(&self, p: Pending) {
+        let bits = if p.resync { RAISED | RESYNC } else { RAISED };
+        self.bits.fetch_or(bits, Ordering::Release);
+    }
+}
+
+impl Default for ChangeFlag {
+    fn default() -> Self {
+        Self::new_raised()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn starts_raised_with_resync() {
+        let f = ChangeFlag::new_raised();
+        assert!(f.is_raised());
+        assert_eq!(f.take(), Some(Pending { resync: true }));
+        assert!(!f.is_raised());
+        assert_eq!(f.take(), None);
+    }
+
+    #[test]
+    fn raise_take_restore() {
+        let f = ChangeFlag::new_clear();
+        assert_eq!(f.take(), None);
+        f.raise();
+        assert!(f.is_raised());
+        assert!(!f.is_resync());
+        let p = f.take().unwrap();
+        assert!(!p.resync);
+        f.restore(p);
+        assert_eq!(f.take(), Some(Pending { resync: false }));
+    }
+
+    #[test]
+    fn resync_is_sticky_until_taken() {
+        let f = ChangeFlag::new_clear();
+        f.raise_resync();
+        f.raise();
+        assert_eq!(f.take(), Some(Pending { resync: true }));
+        f.raise();
+        let p = f.take().unwrap();
+        // A resync raised while the (failed) sync ran must survive the restore.
+        f.raise_resync();
+        f.restore(p);
+        assert_eq!(f.take(), Some(Pending { resync: true }));
+    }
+
+    #[test]
+    fn restore_keeps_resync() {
+        let f = ChangeFlag::new_raised();
+        let p = f.take().unwrap();
+        f.restore(p);
+        assert_eq!(f.take(), Some(Pending { resync: true }));
+    }
+}
