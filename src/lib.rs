@@ -6,3 +6,4 @@
 
 pub mod flag;
 pub mod netlink;
+pub mod osaf;
