@@ -1,1 +1,88 @@
-fn main() {}
+use std::io::Write;
+use std::process::ExitCode;
+
+use macsync::component::{self, Options};
+use macsync::config::{Command, Config, Mode, USAGE};
+
+fn init_logging(cfg: &Config) -> Result<(), String> {
+    let mut b = env_logger::Builder::new();
+    b.parse_filters(&cfg.log_level);
+    b.format(|f, rec| {
+        writeln!(
+            f,
+            "{} {:<5} macsync: {}",
+            f.timestamp_millis(),
+            rec.level(),
+            rec.args()
+        )
+    });
+    if let Some(path) = &cfg.log_file {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(|e| format!("log file {}: {e}", path.display()))?;
+        b.target(env_logger::Target::Pipe(Box::new(file)));
+    }
+    b.try_init().map_err(|e| e.to_string())
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let cfg = match Config::parse(&args, &|k| std::env::var(k).ok()) {
+        Ok(Command::Run(c)) => c,
+        Ok(Command::Help) => {
+            print!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Ok(Command::Version) => {
+            println!("macsync {}", env!("CARGO_PKG_VERSION"));
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("macsync: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Err(e) = init_logging(&cfg) {
+        eprintln!("macsync: {e}");
+        return ExitCode::from(2);
+    }
+    if cfg.long_dns {
+        // OpenSAF's libraries read this before the first AIS call; no thread runs yet.
+        std::env::set_var("SA_ENABLE_EXTENDED_NAMES", "1");
+    }
+    let result = match &cfg.mode {
+        Mode::Once => macsync::once::run(&cfg).map(|table| print!("{table}")),
+        Mode::Sim(dir) => run_sim(&cfg, dir.as_deref()),
+        Mode::Component => opensaf_sys::Apis::load()
+            .map_err(|e| e.to_string())
+            .and_then(|apis| {
+                let opts = Options {
+                    test_hooks: std::env::var("MACSYNC_TEST_HOOKS").is_ok_and(|v| v == "1"),
+                    ..Default::default()
+                };
+                component::run(&cfg, apis, opts)
+            }),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            if cfg.log_file.is_some() {
+                log::error!("{e}");
+            }
+            eprintln!("macsync: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(feature = "sim")]
+fn run_sim(cfg: &Config, dir: Option<&std::path::Path>) -> Result<(), String> {
+    macsync::demo::run(cfg, dir)
+}
+
+#[cfg(not(feature = "sim"))]
+fn run_sim(_: &Config, _: Option<&std::path::Path>) -> Result<(), String> {
+    Err("this build has no simulator (built without the `sim` feature)".into())
+}

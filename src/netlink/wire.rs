@@ -88,7 +88,11 @@ pub enum ParseErrorKind {
     /// nlmsg_len smaller than the header or larger than the bytes left.
     BadMessageLength { len: u32, have: usize },
     /// A fixed-size payload (ifinfomsg, nlmsgerr) is cut short.
-    ShortPayload { what: &'static str, need: usize, have: usize },
+    ShortPayload {
+        what: &'static str,
+        need: usize,
+        have: usize,
+    },
     /// rta_len smaller than the attribute header or larger than the bytes left.
     BadAttributeLength { len: u16, have: usize },
     /// ifi_index must be a positive interface index.
@@ -105,29 +109,37 @@ impl fmt::Display for ParseError {
                 "truncated netlink header at byte {}: {have} bytes left, need {NLMSG_HDRLEN}",
                 self.offset
             ),
-            ParseErrorKind::BadMessageLength { len, have } => write!(
-                f,
-                "bad netlink message length {len} at byte {} ({have} bytes left)",
-                self.offset
-            ),
-            ParseErrorKind::ShortPayload { what, need, have } => write!(
-                f,
-                "truncated {what} at byte {}: {have} bytes, need {need}",
-                self.offset
-            ),
-            ParseErrorKind::BadAttributeLength { len, have } => write!(
-                f,
-                "bad attribute length {len} at byte {} ({have} bytes left)",
-                self.offset
-            ),
+            ParseErrorKind::BadMessageLength { len, have } => {
+                write!(
+                    f,
+                    "bad netlink message length {len} at byte {} ({have} bytes left)",
+                    self.offset
+                )
+            }
+            ParseErrorKind::ShortPayload { what, need, have } => {
+                write!(
+                    f,
+                    "truncated {what} at byte {}: {have} bytes, need {need}",
+                    self.offset
+                )
+            }
+            ParseErrorKind::BadAttributeLength { len, have } => {
+                write!(
+                    f,
+                    "bad attribute length {len} at byte {} ({have} bytes left)",
+                    self.offset
+                )
+            }
             ParseErrorKind::BadIfindex { index } => {
                 write!(f, "invalid interface index {index} at byte {}", self.offset)
             }
-            ParseErrorKind::MissingName { ifindex } => write!(
-                f,
-                "link message for ifindex {ifindex} at byte {} has no IFLA_IFNAME",
-                self.offset
-            ),
+            ParseErrorKind::MissingName { ifindex } => {
+                write!(
+                    f,
+                    "link message for ifindex {ifindex} at byte {} has no IFLA_IFNAME",
+                    self.offset
+                )
+            }
         }
     }
 }
@@ -354,7 +366,7 @@ pub struct LinkMessage<'a> {
 /// Parses the payload of a link message. Attributes we do not use are skipped without being
 /// interpreted, so one odd attribute cannot make the whole message unreadable; only a broken
 /// attribute *length* (which hides every later attribute) is an error.
-pub fn parse_link(msg: &Message<'_>) -> Result<LinkMessage<'_>, ParseError> {
+pub fn parse_link<'a>(msg: &Message<'a>) -> Result<LinkMessage<'a>, ParseError> {
     let body_offset = msg.offset.saturating_add(NLMSG_HDRLEN);
     let (info, attr_bytes) = IfInfo::parse(msg.payload, body_offset)?;
     if info.index <= 0 {
@@ -613,7 +625,10 @@ mod tests {
         let m = messages(&b).next().unwrap().unwrap();
         let e = parse_link(&m).unwrap_err();
         assert_eq!(e.offset, off);
-        assert!(matches!(e.kind, ParseErrorKind::BadAttributeLength { len: 2, .. }));
+        assert!(matches!(
+            e.kind,
+            ParseErrorKind::BadAttributeLength { len: 2, .. }
+        ));
         b[off..off + 2].copy_from_slice(&500u16.to_ne_bytes());
         let m = messages(&b).next().unwrap().unwrap();
         assert!(parse_link(&m).is_err());
@@ -669,11 +684,16 @@ mod tests {
 
     #[test]
     fn short_ifinfomsg() {
-        let b = MessageBuilder::new(RTM_NEWLINK, 0, 0, 0).raw(&[0; 8]).finish();
+        let b = MessageBuilder::new(RTM_NEWLINK, 0, 0, 0)
+            .raw(&[0; 8])
+            .finish();
         let m = messages(&b).next().unwrap().unwrap();
         assert!(matches!(
             parse_link(&m).unwrap_err().kind,
-            ParseErrorKind::ShortPayload { what: "ifinfomsg", .. }
+            ParseErrorKind::ShortPayload {
+                what: "ifinfomsg",
+                ..
+            }
         ));
     }
 

@@ -1,0 +1,277 @@
+//! Command line and environment. AMF starts the component through the CLC-CLI script with
+//! a fixed command line, so every flag also has an environment variable (set on the
+//! component type's saAmfCtDefCmdEnv or in the script); a flag wins over its variable.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::netlink::LinkFilter;
+
+pub const USAGE: &str = "\
+usage: macsync [options]            run as an OpenSAF AMF component
+       macsync --once [options]     print the link table as it would be written to IMM, and exit
+       macsync --sim [DIR] [opts]   run against the built-in OpenSAF simulator (state in DIR)
+
+options (environment variable in brackets):
+  --healthcheck-key KEY   AMF healthcheck key [MACSYNC_HEALTHCHECK_KEY] (default: macsync)
+  --node NAME             node name for macSyncNodeId [MACSYNC_NODE]
+                          (default: /etc/opensaf/node_name, else the host name)
+  --parent-dn DN          create the node object under DN [MACSYNC_PARENT_DN] (default: IMM root)
+  --include GLOBS         only links whose name matches one of the comma-separated globs [MACSYNC_INCLUDE]
+  --exclude GLOBS         skip links whose name matches [MACSYNC_EXCLUDE]
+  --all-types             all link types, not only Ethernet [MACSYNC_ALL_TYPES=1]
+  --long-dns              allow DNs up to 2048 characters (needs IMM longDnsAllowed=1) [MACSYNC_LONG_DNS=1]
+  --sync-stuck-secs N     fail the healthcheck when one sync runs longer [MACSYNC_SYNC_STUCK_SECS] (default: 60)
+  --log-file PATH         append the log here (AMF discards stdout/stderr) [MACSYNC_LOG_FILE]
+  --log-level LEVEL       error|warn|info|debug|trace, or a RUST_LOG filter [RUST_LOG] (default: info)
+  -h, --help              this text
+  -V, --version           the version
+";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mode {
+    Component,
+    Once,
+    Sim(Option<PathBuf>),
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub mode: Mode,
+    pub healthcheck_key: String,
+    pub node: String,
+    pub parent_dn: Option<String>,
+    pub filter: LinkFilter,
+    pub long_dns: bool,
+    pub sync_stuck: Duration,
+    pub log_file: Option<PathBuf>,
+    pub log_level: String,
+}
+
+/// What the command line asked for.
+#[derive(Debug)]
+pub enum Command {
+    Run(Box<Config>),
+    Help,
+    Version,
+}
+
+fn globs(s: &str) -> Vec<String> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|g| !g.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+fn truthy(v: &str) -> bool {
+    matches!(v.trim(), "1" | "yes" | "true" | "on")
+}
+
+/// The OpenSAF node name, else the host name.
+pub fn default_node_name() -> String {
+    for path in ["/etc/opensaf/node_name", "/proc/sys/kernel/hostname"] {
+        if let Ok(s) = std::fs::read_to_string(path) {
+            let s = s.trim();
+            if !s.is_empty() {
+                return s.to_string();
+            }
+        }
+    }
+    "localhost".to_string()
+}
+
+impl Config {
+    /// Parses `args` (without argv[0]) over the environment read through `env`.
+    /// Errors are one line, meant to be printed as `macsync: <error>`.
+    pub fn parse(args: &[String], env: &dyn Fn(&str) -> Option<String>) -> Result<Command, String> {
+        let mut c = Config {
+            mode: Mode::Component,
+            healthcheck_key: env("MACSYNC_HEALTHCHECK_KEY").unwrap_or_else(|| "macsync".into()),
+            node: env("MACSYNC_NODE").unwrap_or_default(),
+            parent_dn: env("MACSYNC_PARENT_DN").filter(|s| !s.is_empty()),
+            filter: LinkFilter {
+                include: env("MACSYNC_INCLUDE")
+                    .map(|s| globs(&s))
+                    .unwrap_or_default(),
+                exclude: env("MACSYNC_EXCLUDE")
+                    .map(|s| globs(&s))
+                    .unwrap_or_default(),
+                all_types: env("MACSYNC_ALL_TYPES").is_some_and(|v| truthy(&v)),
+            },
+            long_dns: env("MACSYNC_LONG_DNS").is_some_and(|v| truthy(&v)),
+            sync_stuck: Duration::from_secs(60),
+            log_file: env("MACSYNC_LOG_FILE")
+                .filter(|s| !s.is_empty())
+                .map(PathBuf::from),
+            log_level: env("RUST_LOG")
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| "info".into()),
+        };
+        if let Some(v) = env("MACSYNC_SYNC_STUCK_SECS") {
+            c.sync_stuck = secs(&v, "MACSYNC_SYNC_STUCK_SECS")?;
+        }
+        let mut i = 0;
+        while i < args.len() {
+            let arg = args[i].as_str();
+            // Accept both `--flag value` and `--flag=value`.
+            let (flag, inline) = match arg.split_once('=') {
+                Some((f, v)) if f.starts_with("--") => (f, Some(v.to_string())),
+                _ => (arg, None),
+            };
+            let mut value = |name: &str| -> Result<String, String> {
+                if let Some(v) = inline.clone() {
+                    return Ok(v);
+                }
+                i += 1;
+                args.get(i)
+                    .cloned()
+                    .ok_or_else(|| format!("{name} needs a value (see --help)"))
+            };
+            match flag {
+                "-h" | "--help" => return Ok(Command::Help),
+                "-V" | "--version" => return Ok(Command::Version),
+                "--once" => c.mode = Mode::Once,
+                "--sim" => {
+                    let dir = match inline {
+                        Some(v) => Some(PathBuf::from(v)),
+                        None => match args.get(i + 1) {
+                            Some(next) if !next.starts_with('-') => {
+                                i += 1;
+                                Some(PathBuf::from(next))
+                            }
+                            _ => None,
+                        },
+                    };
+                    c.mode = Mode::Sim(dir);
+                }
+                "--healthcheck-key" => c.healthcheck_key = value(flag)?,
+                "--node" => c.node = value(flag)?,
+                "--parent-dn" => c.parent_dn = Some(value(flag)?).filter(|s| !s.is_empty()),
+                "--include" => c.filter.include.extend(globs(&value(flag)?)),
+                "--exclude" => c.filter.exclude.extend(globs(&value(flag)?)),
+                "--all-types" => c.filter.all_types = true,
+                "--long-dns" => c.long_dns = true,
+                "--sync-stuck-secs" => c.sync_stuck = secs(&value(flag)?, flag)?,
+                "--log-file" => c.log_file = Some(PathBuf::from(value(flag)?)),
+                "--log-level" => c.log_level = value(flag)?,
+                other if other.starts_with('-') => {
+                    return Err(format!("unknown flag '{other}' (see --help)"))
+                }
+                other => return Err(format!("unexpected argument '{other}' (see --help)")),
+            }
+            i += 1;
+        }
+        let key = &c.healthcheck_key;
+        if key.is_empty() || key.len() > 31 || !key.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(format!(
+                "healthcheck key '{key}' must be 1 to 31 printable characters (AMF compares keys as C strings)"
+            ));
+        }
+        if c.node.is_empty() {
+            c.node = default_node_name();
+        }
+        Ok(Command::Run(Box::new(c)))
+    }
+
+    /// The longest DN IMM will take with this configuration.
+    pub fn max_dn(&self) -> usize {
+        if self.long_dns {
+            crate::osaf::MAX_LONG_DN
+        } else {
+            crate::osaf::MAX_DN
+        }
+    }
+}
+
+fn secs(v: &str, name: &str) -> Result<Duration, String> {
+    match v.trim().parse::<u64>() {
+        Ok(n) if n > 0 => Ok(Duration::from_secs(n)),
+        _ => Err(format!(
+            "{name} must be a whole number of seconds > 0, not '{v}'"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str], env: &[(&str, &str)]) -> Result<Config, String> {
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        let env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let lookup = move |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+        match Config::parse(&args, &lookup)? {
+            Command::Run(c) => Ok(*c),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn flags_override_environment() {
+        let env = [
+            ("MACSYNC_NODE", "PL-3"),
+            ("MACSYNC_EXCLUDE", "veth*, docker*"),
+            ("MACSYNC_ALL_TYPES", "1"),
+        ];
+        let c = parse(&[], &env).unwrap();
+        assert_eq!(c.node, "PL-3");
+        assert_eq!(c.filter.exclude, vec!["veth*", "docker*"]);
+        assert!(c.filter.all_types);
+        assert_eq!(c.healthcheck_key, "macsync");
+        let c = parse(
+            &[
+                "--node",
+                "SC-1",
+                "--healthcheck-key=hc",
+                "--include",
+                "eth*",
+            ],
+            &env,
+        )
+        .unwrap();
+        assert_eq!(c.node, "SC-1");
+        assert_eq!(c.healthcheck_key, "hc");
+        assert_eq!(c.filter.include, vec!["eth*"]);
+    }
+
+    #[test]
+    fn modes() {
+        assert_eq!(parse(&["--once"], &[]).unwrap().mode, Mode::Once);
+        assert_eq!(parse(&["--sim"], &[]).unwrap().mode, Mode::Sim(None));
+        assert_eq!(
+            parse(&["--sim", "/tmp/x", "--once"], &[]).unwrap().mode,
+            Mode::Once
+        );
+        assert_eq!(
+            parse(&["--sim", "/tmp/x"], &[]).unwrap().mode,
+            Mode::Sim(Some("/tmp/x".into()))
+        );
+        assert_eq!(
+            parse(&["--sim", "--node", "a"], &[]).unwrap().mode,
+            Mode::Sim(None)
+        );
+        let args = vec!["--help".to_string()];
+        assert!(matches!(Config::parse(&args, &|_| None), Ok(Command::Help)));
+    }
+
+    #[test]
+    fn bad_input_is_one_clear_line() {
+        for (args, want) in [
+            (&["--bogus"][..], "unknown flag '--bogus'"),
+            (&["--node"][..], "--node needs a value"),
+            (&["stray"][..], "unexpected argument 'stray'"),
+            (&["--healthcheck-key", ""][..], "healthcheck key"),
+            (&["--healthcheck-key", &"k".repeat(32)][..], "1 to 31"),
+            (&["--sync-stuck-secs", "soon"][..], "whole number"),
+        ] {
+            let e = parse(args, &[]).unwrap_err();
+            assert!(e.contains(want), "{args:?}: {e}");
+            assert!(!e.contains('\n'));
+        }
+        assert!(parse(&[], &[("MACSYNC_SYNC_STUCK_SECS", "0")]).is_err());
+    }
+}

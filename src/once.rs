@@ -1,0 +1,51 @@
+//! `macsync --once`: the link table exactly as the component would write it to IMM.
+
+use std::fmt::Write as _;
+
+use crate::config::Config;
+use crate::model;
+use crate::netlink::Snapshotter;
+use crate::osaf::Dn;
+
+pub fn run(cfg: &Config) -> Result<String, String> {
+    let max = cfg.max_dn();
+    let parent = cfg
+        .parent_dn
+        .as_deref()
+        .map(|p| Dn::parse(p, max))
+        .transpose()
+        .map_err(|e| format!("--parent-dn: {e}"))?;
+    let node =
+        model::node_dn(&cfg.node, parent.as_ref(), max).map_err(|e| format!("node name: {e}"))?;
+    let links = Snapshotter::new()
+        .and_then(|mut s| s.dump().map_err(std::io::Error::other))
+        .map_err(|e| format!("link snapshot: {e}"))?;
+    let (want, refused) = model::desired(&links, &cfg.filter, &node, max);
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "# {} (class {}, implementer {})",
+        node,
+        model::NODE_CLASS,
+        model::implementer_name(&cfg.node)
+    );
+    let _ = writeln!(
+        out,
+        "{:<48} {:<17} {:>7} {:>9}",
+        "DN", "macAddress", "ifIndex", "operState"
+    );
+    for (dn, r) in &want {
+        let _ = writeln!(
+            out,
+            "{:<48} {:<17} {:>7} {:>9}",
+            dn.as_str(),
+            r.mac,
+            r.ifindex,
+            r.oper
+        );
+    }
+    for e in refused {
+        let _ = writeln!(out, "# not mirrored: {e}");
+    }
+    Ok(out)
+}
