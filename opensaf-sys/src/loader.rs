@@ -69,7 +69,7 @@ fn dlopen(file: &str) -> Result<*mut c_void, String> {
 
 /// Opens `soname`: first in `$OPENSAF_LIB_DIR`, then through the dynamic loader's path.
 /// Returns the handle and the file that was opened.
-pub fn open_library(soname: &str) -> Result<(*mut c_void, String), LoadError> {
+fn open_library(soname: &str) -> Result<(*mut c_void, String), LoadError> {
     let mut reasons = Vec::new();
     if let Some(dir) = std::env::var_os(LIB_DIR_VAR) {
         let path = std::path::Path::new(&dir).join(soname);
@@ -83,13 +83,17 @@ pub fn open_library(soname: &str) -> Result<(*mut c_void, String), LoadError> {
         Ok(h) => Ok((h, soname.to_string())),
         Err(e) => {
             reasons.push(e);
-            Err(LoadError { file: soname.to_string(), symbol: None, reason: reasons.join("; ") })
+            Err(LoadError {
+                file: soname.to_string(),
+                symbol: None,
+                reason: reasons.join("; "),
+            })
         }
     }
 }
 
 /// Looks up `name` in `handle`; `file` is only used for the error.
-pub fn symbol(handle: *mut c_void, file: &str, name: &CStr) -> Result<*mut c_void, LoadError> {
+fn symbol(handle: *mut c_void, file: &str, name: &CStr) -> Result<*mut c_void, LoadError> {
     // SAFETY: `handle` came from a successful dlopen that is never closed and `name` is a
     // valid C string; dlsym only reads them.
     let p = unsafe { libc::dlsym(handle, name.as_ptr()) };
@@ -209,6 +213,10 @@ pub struct Apis {
 impl Apis {
     /// Loads all three libraries; the first failure is the error.
     pub fn load() -> Result<Apis, LoadError> {
-        Ok(Apis { amf: AmfApi::load()?, imm_om: ImmOmApi::load()?, imm_oi: ImmOiApi::load()? })
+        Ok(Apis {
+            amf: AmfApi::load()?,
+            imm_om: ImmOmApi::load()?,
+            imm_oi: ImmOiApi::load()?,
+        })
     }
 }

@@ -25,7 +25,10 @@ fn committed_bindings_equal_a_fresh_generation() {
             .lines()
             .zip(fresh.lines())
             .position(|(a, b)| a != b)
-            .map_or(committed.lines().count().min(fresh.lines().count()) + 1, |n| n + 1);
+            .map_or(
+                committed.lines().count().min(fresh.lines().count()) + 1,
+                |n| n + 1,
+            );
         panic!(
             "src/bindings.rs is stale (first difference at line {line}); run opensaf-sys/regenerate.sh"
         );
