@@ -19,7 +19,7 @@ use crate::osaf::{
     AisCode, Amf, AmfHandler, AmfResponder, CsiDescriptor, Dn, HaState, Invocation, Recovery,
     RetryPolicy,
 };
-use crate::sync::{Request, Status, SyncHandle, SyncReport, SyncSettings};
+use crate::sync::{ReportFn, Request, Status, SyncHandle, SyncSettings};
 use crate::sys::{poll, Doorbell, Signals};
 
 /// Extra behaviour for tests and the demo.
@@ -28,7 +28,7 @@ pub struct Options {
     /// SIGUSR2 kills the netlink monitor thread (end-to-end test of the healthcheck's
     /// liveness check). Enabled by MACSYNC_TEST_HOOKS=1.
     pub test_hooks: bool,
-    pub on_report: Option<Box<dyn Fn(&SyncReport) + Send>>,
+    pub on_report: Option<ReportFn>,
 }
 
 /// How long a terminating component waits for the sync worker before leaving without it.

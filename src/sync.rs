@@ -122,6 +122,9 @@ impl std::fmt::Display for SyncError {
     }
 }
 
+/// Called after each sync that wrote something (the `--sim` display).
+pub type ReportFn = Box<dyn Fn(&SyncReport) + Send>;
+
 pub struct SyncSettings {
     pub node_dn: Dn,
     pub parent: Option<Dn>,
@@ -129,8 +132,7 @@ pub struct SyncSettings {
     pub filter: LinkFilter,
     pub max_dn: usize,
     pub policy: RetryPolicy,
-    /// Called after each sync that wrote something (the `--sim` display).
-    pub on_report: Option<Box<dyn Fn(&SyncReport) + Send>>,
+    pub on_report: Option<ReportFn>,
 }
 
 /// The AMF thread's end of the worker.

@@ -300,7 +300,7 @@ mod tests {
         ));
         // A DN of 256 characters made of short RDNs.
         let parent = Dn::parse(
-            &vec!["a=bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"; 5].join(","),
+            &["a=bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"; 5].join(","),
             MAX_DN,
         )
         .unwrap();
