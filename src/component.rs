@@ -75,7 +75,7 @@ impl AmfHandler for AmfSide {
                     "the netlink monitor thread is dead"
                 }
             );
-        } else if self.flag.is_raised() && self.status.active.load(Ordering::Relaxed) {
+        } else if self.flag.needs_sync() && self.status.active.load(Ordering::Relaxed) {
             self.sync.request_sync();
         }
     }

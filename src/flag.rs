@@ -21,13 +21,22 @@
 //! re-seeding that cache from a dump), so that every value the monitor believes in has been
 //! followed by a raise the consumer can still see.
 //!
-//! Both bits live in one atomic word so `take` clears them together: no window where the
+//! # Operational state
+//!
+//! The "changed" bit means what identifies a mirrored link changed: it appeared, vanished,
+//! was renamed or changed MAC. A link going up or down does not raise it. But the IMM model
+//! also carries `operState`, and a stale operState would mislead whoever reads it, so an
+//! operational-state change sets a separate "refresh" bit: [`ChangeFlag::needs_sync`] sees
+//! either bit, [`ChangeFlag::is_raised`] only "changed". Both follow the same ordering rule.
+//!
+//! All bits live in one atomic word so `take` clears them together: no window where the
 //! consumer sees "raised" without the matching "resync".
 
 use std::sync::atomic::{AtomicU8, Ordering};
 
 const RAISED: u8 = 1;
 const RESYNC: u8 = 2;
+const REFRESH: u8 = 4;
 
 /// What was pending when the flag was taken.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,6 +79,17 @@ impl ChangeFlag {
     }
 
     /// Cheap check for the AMF healthcheck hot path: one load, no write, no cache-line bounce.
+    /// A link's operational state changed (nothing that identifies it): IMM's operState
+    /// needs refreshing.
+    pub fn raise_refresh(&self) {
+        self.bits.fetch_or(REFRESH, Ordering::Release);
+    }
+
+    /// Anything at all pending: what the healthcheck asks before queueing a sync.
+    pub fn needs_sync(&self) -> bool {
+        self.bits.load(Ordering::Acquire) != 0
+    }
+
     pub fn is_raised(&self) -> bool {
         self.bits.load(Ordering::Acquire) & RAISED != 0
     }
@@ -87,7 +107,7 @@ impl ChangeFlag {
             return None;
         }
         let bits = self.bits.swap(0, Ordering::AcqRel);
-        if bits & RAISED != 0 {
+        if bits != 0 {
             Some(Pending {
                 resync: bits & RESYNC != 0,
             })
@@ -148,6 +168,17 @@ mod tests {
         f.raise_resync();
         f.restore(p);
         assert_eq!(f.take(), Some(Pending { resync: true }));
+    }
+
+    #[test]
+    fn refresh_is_pending_but_not_a_change() {
+        let f = ChangeFlag::new_clear();
+        f.raise_refresh();
+        assert!(!f.is_raised());
+        assert!(f.needs_sync());
+        assert_eq!(f.take(), Some(Pending { resync: false }));
+        assert!(!f.needs_sync());
+        assert_eq!(f.take(), None);
     }
 
     #[test]

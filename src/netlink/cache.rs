@@ -10,6 +10,8 @@ use super::wire::{self, AF_UNSPEC, NLMSG_ERROR, NLMSG_OVERRUN, RTM_DELLINK, RTM_
 struct Entry {
     name: Vec<u8>,
     mac: Vec<u8>,
+    /// IF_OPER_*; only refreshes IMM's operState, never counts as a change.
+    oper: u8,
 }
 
 /// What one datagram did to the cache.
@@ -20,6 +22,8 @@ pub struct Applied {
     /// Of those, the ones that changed the cache: a link appeared, disappeared, was renamed or
     /// changed its address.
     pub changes: u64,
+    /// Of the rest, the ones that only changed a link's operational state.
+    pub oper_changes: u64,
     /// Messages that could not be parsed, or that report lost data (NLMSG_OVERRUN, an
     /// unsolicited NLMSG_ERROR): the cache can no longer be trusted.
     pub unparsable: u64,
@@ -29,6 +33,13 @@ impl Applied {
     pub fn needs_resync(&self) -> bool {
         self.unparsable > 0
     }
+}
+
+/// What one RTM_NEWLINK did to a cache entry.
+enum Update {
+    None,
+    Identity,
+    Oper,
 }
 
 #[derive(Debug, Default)]
@@ -50,6 +61,7 @@ impl LinkCache {
                 Entry {
                     name: l.name.clone(),
                     mac: l.mac.clone(),
+                    oper: l.oper_state,
                 },
             );
         }
@@ -111,8 +123,10 @@ impl LinkCache {
                         continue;
                     };
                     let mac = lm.address.unwrap_or(&[]);
-                    if self.update(lm.ifindex, name, mac) {
-                        a.changes += 1;
+                    match self.update(lm.ifindex, name, mac, lm.operstate) {
+                        Update::Identity => a.changes += 1,
+                        Update::Oper => a.oper_changes += 1,
+                        Update::None => {}
                     }
                 }
                 // An ACK is harmless; an error nobody asked for means something went wrong.
@@ -124,17 +138,25 @@ impl LinkCache {
         a
     }
 
-    /// Returns whether anything changed. Updates in place so the common case (a known link
-    /// whose name and MAC did not change: up/down, MTU, stats) allocates nothing.
-    fn update(&mut self, ifindex: u32, name: &[u8], mac: &[u8]) -> bool {
+    /// Returns what changed. Updates in place so the common case (a known link whose name
+    /// and MAC did not change: up/down, MTU, stats) allocates nothing. A message without
+    /// IFLA_OPERSTATE leaves the known state alone.
+    fn update(&mut self, ifindex: u32, name: &[u8], mac: &[u8], oper: Option<u8>) -> Update {
         match self.map.get_mut(&ifindex) {
-            Some(e) if e.name == name && e.mac == mac => false,
+            Some(e) if e.name == name && e.mac == mac => match oper {
+                Some(o) if o != e.oper => {
+                    e.oper = o;
+                    Update::Oper
+                }
+                _ => Update::None,
+            },
             Some(e) => {
                 e.name.clear();
                 e.name.extend_from_slice(name);
                 e.mac.clear();
                 e.mac.extend_from_slice(mac);
-                true
+                e.oper = oper.unwrap_or(e.oper);
+                Update::Identity
             }
             None => {
                 self.map.insert(
@@ -142,9 +164,10 @@ impl LinkCache {
                     Entry {
                         name: name.to_vec(),
                         mac: mac.to_vec(),
+                        oper: oper.unwrap_or(0),
                     },
                 );
-                true
+                Update::Identity
             }
         }
     }

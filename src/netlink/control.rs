@@ -5,7 +5,7 @@ use std::io;
 
 use super::snapshot::{io_err, request_socket, SnapshotError};
 use super::socket::NlSocket;
-use super::wire::{self, setlink_address_request, NLMSG_ERROR};
+use super::wire::{self, setlink_address_request, MAX_ADDR_LEN, NLMSG_ERROR};
 
 #[derive(Debug)]
 pub struct LinkControl {
@@ -25,6 +25,18 @@ impl LinkControl {
 
     /// Sends RTM_SETLINK with a new IFLA_ADDRESS; returns the sequence number to wait for.
     pub fn send_set_address(&mut self, ifindex: u32, mac: &[u8]) -> Result<u32, SnapshotError> {
+        if mac.is_empty() || mac.len() > MAX_ADDR_LEN || ifindex == 0 || ifindex > i32::MAX as u32 {
+            return Err(SnapshotError::Io {
+                op: "RTM_SETLINK",
+                source: io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!(
+                        "ifindex {ifindex} / {}-byte address out of range",
+                        mac.len()
+                    ),
+                ),
+            });
+        }
         self.seq = self.seq.wrapping_add(1).max(1);
         let req = setlink_address_request(self.seq, ifindex, mac);
         self.sock.send_to(&req, 0).map_err(io_err("send"))?;

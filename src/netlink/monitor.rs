@@ -22,8 +22,6 @@ pub const DEFAULT_RCVBUF: usize = 8 << 20;
 const RECV_BUFFER: usize = 64 * 1024;
 /// Datagrams read before going back to poll, so a flood cannot starve the stop request.
 const DRAIN_BATCH: usize = 256;
-/// Datagrams thrown away at most when discarding a stale queue before a resync.
-const MAX_DISCARD: usize = 1 << 20;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MonitorOptions {
@@ -59,7 +57,7 @@ pub struct MonitorStats {
     pub datagrams: u64,
     /// Successful cache re-seeds from a dump.
     pub resyncs: u64,
-    /// Re-seeds that failed (retried on the next datagram).
+    /// Re-seeds that failed (retried at the next wake-up).
     pub resync_failures: u64,
     /// SO_RCVBUF as the kernel reports it (it doubles what was asked for).
     pub rcvbuf_effective: usize,
@@ -81,6 +79,7 @@ struct Shared {
     resyncs: AtomicU64,
     resync_failures: AtomicU64,
     kill: AtomicBool,
+    stall_us: AtomicU64,
 }
 
 fn bump(c: &AtomicU64, n: u64) {
@@ -108,6 +107,15 @@ impl Monitor {
             log::debug!("NETLINK_EXT_ACK unavailable: {e}");
         }
         let rcvbuf_effective = sock.set_rcvbuf(opts.rcvbuf)?;
+        // The kernel reports twice what it granted; less than asked means SO_RCVBUFFORCE was
+        // refused (no CAP_NET_ADMIN in the initial namespace) and net.core.rmem_max capped it.
+        if rcvbuf_effective / 2 < opts.rcvbuf {
+            log::warn!(
+                "netlink monitor: receive buffer {rcvbuf_effective} bytes, asked for {} \
+                 (raise net.core.rmem_max): overflows will cost full resyncs",
+                opts.rcvbuf
+            );
+        }
         let port_id = sock.port_id()?;
         let mut snap = Snapshotter::new()?;
         let mut links = Vec::new();
@@ -209,6 +217,13 @@ impl Monitor {
         }
     }
 
+    /// Test hook: the next time the thread wakes up for data, it first sleeps for `d`, as a
+    /// thread starved of CPU would, so a test can overflow the receive buffer deterministically.
+    pub fn stall_for_test(&self, d: Duration) {
+        let us = u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
+        self.shared.stall_us.store(us, Ordering::SeqCst);
+    }
+
     /// Stops the thread and waits for it.
     pub fn stop(self) {
         drop(self);
@@ -257,7 +272,8 @@ struct Worker {
     links: Vec<Link>,
     /// The receive buffer, reused for every datagram.
     buf: Vec<u8>,
-    /// False after a failed re-seed: the cache is empty and every datagram triggers a retry.
+    /// False from an overflow or unparsable input until a re-seed succeeds; meanwhile queued
+    /// datagrams are discarded and the flag stays raised with resync.
     cache_valid: bool,
 }
 
@@ -274,22 +290,32 @@ impl Worker {
                 return Ok(());
             }
             if sock_ready {
+                let stall = self.shared.stall_us.swap(0, Ordering::SeqCst);
+                if stall > 0 {
+                    thread::sleep(Duration::from_micros(stall));
+                }
                 self.drain()?;
             }
         }
     }
 
-    /// Reads what is queued, up to a batch, without blocking.
+    /// Reads what is queued, up to a batch, without blocking. Re-seeds the cache once the
+    /// queue is empty, if it had to be invalidated.
     fn drain(&mut self) -> io::Result<()> {
         for _ in 0..DRAIN_BATCH {
             let r = match self.sock.recv(&mut self.buf, false, true) {
                 Ok(r) => r,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    if !self.cache_valid {
+                        self.reseed();
+                    }
+                    return Ok(());
+                }
                 Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => {
                     // Notifications were dropped; which ones is unknowable.
                     bump(&self.shared.enobufs, 1);
                     bump(&self.shared.overruns, 1);
-                    self.resync();
+                    self.invalidate();
                     continue;
                 }
                 Err(e) => return Err(e),
@@ -299,12 +325,16 @@ impl Worker {
                 self.forged(r.sender);
                 continue;
             }
-            if r.truncated || !self.cache_valid {
-                if r.truncated {
-                    bump(&self.shared.unparsable, 1);
-                    bump(&self.shared.overruns, 1);
-                }
-                self.resync();
+            if !self.cache_valid {
+                // Predates the re-seed dump, which will cover it. Applying old events after
+                // that dump would roll the cache back to values that later events, lost in
+                // the overflow, would never correct.
+                continue;
+            }
+            if r.truncated {
+                bump(&self.shared.unparsable, 1);
+                bump(&self.shared.overruns, 1);
+                self.invalidate();
                 continue;
             }
             let a = self.cache.apply_datagram(&self.buf[..r.len]);
@@ -313,11 +343,13 @@ impl Worker {
                 // After the cache update, so the consumer's sync starts after it (flag.rs).
                 self.flag.raise();
                 bump(&self.shared.changes, a.changes);
+            } else if a.oper_changes > 0 {
+                self.flag.raise_refresh();
             }
             if a.needs_resync() {
                 bump(&self.shared.unparsable, a.unparsable);
                 bump(&self.shared.overruns, a.unparsable);
-                self.resync();
+                self.invalidate();
             }
         }
         Ok(())
@@ -333,42 +365,33 @@ impl Worker {
         }
     }
 
-    /// The cache can no longer be trusted: re-seed it from a dump.
-    fn resync(&mut self) {
+    /// The cache can no longer be trusted. The consumer learns it at once; the re-seed waits
+    /// until the queue is drained, because during a burst (the usual cause of an overflow) a
+    /// dump would only be interrupted by the ongoing changes, again and again.
+    fn invalidate(&mut self) {
         self.flag.raise_resync();
-        // What is still queued predates the dump below, which covers it; applying those old
-        // events after the dump would roll the cache back to stale values that later events
-        // (lost in the overflow) would never correct.
-        for _ in 0..MAX_DISCARD {
-            match self.sock.recv(&mut self.buf, false, true) {
-                Ok(r) => {
-                    bump(&self.shared.datagrams, 1);
-                    if r.sender != 0 {
-                        self.forged(r.sender);
-                    }
-                }
-                Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => {
-                    bump(&self.shared.enobufs, 1);
-                    bump(&self.shared.overruns, 1);
-                }
-                Err(_) => break,
-            }
-        }
+        self.cache_valid = false;
+        self.cache.clear();
+    }
+
+    /// Re-seeds the cache from a dump. On failure the cache stays invalid and the next wake-up
+    /// tries again; the flag is already raised with resync, so the consumer does a full sync
+    /// meanwhile.
+    fn reseed(&mut self) {
         match self.snap.dump_into(&mut self.links) {
             Ok(()) => {
                 self.cache.seed(&self.links);
                 self.cache_valid = true;
                 bump(&self.shared.resyncs, 1);
+                // Raised again after the seed: a consumer that took the first raise may have
+                // snapshotted before this dump, and events the dump absorbed will not raise on
+                // their own.
+                self.flag.raise_resync();
             }
             Err(e) => {
                 log::warn!("netlink monitor: resync dump failed, will retry: {e}");
-                self.cache.clear();
-                self.cache_valid = false;
                 bump(&self.shared.resync_failures, 1);
             }
         }
-        // Again after the seed: a consumer that took the first raise may have snapshotted
-        // before the dump, and events the dump absorbed will not raise on their own.
-        self.flag.raise_resync();
     }
 }

@@ -13,6 +13,8 @@ use super::wire::{getlink_dump_request, KernelError, ParseError};
 /// at 32 KiB), so 32 KiB or more gets the fewest datagrams; it still grows if a datagram is
 /// bigger (a NIC with many SR-IOV VFs can produce large messages).
 pub const DUMP_BUFFER: usize = 64 * 1024;
+/// Buffer growths per dump after truncated reads.
+const MAX_GROWTH: u32 = 4;
 /// Largest datagram we are willing to allocate for; anything bigger is treated as corrupt.
 const MAX_DATAGRAM: usize = 16 * 1024 * 1024;
 /// Dumps retried after NLM_F_DUMP_INTR before giving up: a table that changes during every one
@@ -32,8 +34,7 @@ pub enum SnapshotError {
     Malformed(ParseError),
     /// NLMSG_OVERRUN: part of the reply was lost.
     Overrun,
-    /// A datagram did not fit in the buffer (cannot happen with the peek sizing unless the
-    /// datagram exceeds the size cap).
+    /// A datagram did not fit in the buffer even after growing it.
     Truncated { len: usize },
     /// Every attempt was interrupted by concurrent changes (NLM_F_DUMP_INTR).
     Interrupted { attempts: u32 },
@@ -117,6 +118,14 @@ impl Snapshotter {
         })
     }
 
+    /// Like [`Snapshotter::new`] with a read buffer of `bytes` instead of [`DUMP_BUFFER`]; for
+    /// tests of the truncation path.
+    pub fn with_buffer(bytes: usize) -> io::Result<Self> {
+        let mut s = Self::new()?;
+        s.buf = vec![0; bytes.max(1)];
+        Ok(s)
+    }
+
     /// All links of the namespace, in kernel order (by ifindex).
     pub fn dump(&mut self) -> Result<Vec<Link>, SnapshotError> {
         let mut out = Vec::new();
@@ -151,28 +160,44 @@ impl Snapshotter {
         out: &mut Vec<Link>,
         mut raw: Option<&mut Vec<Vec<u8>>>,
     ) -> Result<(), SnapshotError> {
-        for attempt in 0..=MAX_INTR_RETRIES {
-            if attempt > 0 {
-                self.retries += 1;
-            }
+        let mut interrupted = 0;
+        let mut grown = 0;
+        loop {
             out.clear();
             if let Some(r) = raw.as_deref_mut() {
                 r.clear();
             }
-            match self.dump_once(out, raw.as_deref_mut()) {
+            let err = match self.dump_once(out, raw.as_deref_mut()) {
                 Ok(false) => return Ok(()),
-                Ok(true) => continue,
-                Err(e) => {
-                    out.clear();
-                    self.sock = None;
-                    return Err(e);
+                Ok(true) => {
+                    interrupted += 1;
+                    if interrupted > MAX_INTR_RETRIES {
+                        out.clear();
+                        return Err(SnapshotError::Interrupted {
+                            attempts: interrupted,
+                        });
+                    }
+                    self.retries += 1;
+                    continue;
                 }
+                Err(e) => e,
+            };
+            // Whatever is left of this dump must not be read as part of the next one.
+            self.sock = None;
+            out.clear();
+            match err {
+                // The kernel only exceeds 32 KiB per datagram for single huge messages; grow
+                // (at least doubling, so a few rounds reach any sane size) and dump again.
+                SnapshotError::Truncated { len } if grown < MAX_GROWTH && len <= MAX_DATAGRAM => {
+                    grown += 1;
+                    let size = len
+                        .max(self.buf.len().saturating_mul(2))
+                        .clamp(DUMP_BUFFER, MAX_DATAGRAM);
+                    self.buf.resize(size, 0);
+                }
+                e => return Err(e),
             }
         }
-        out.clear();
-        Err(SnapshotError::Interrupted {
-            attempts: MAX_INTR_RETRIES + 1,
-        })
     }
 
     /// One dump, read to its end. Returns whether it was interrupted.
@@ -181,12 +206,11 @@ impl Snapshotter {
         out: &mut Vec<Link>,
         mut raw: Option<&mut Vec<Vec<u8>>>,
     ) -> Result<bool, SnapshotError> {
-        if self.sock.is_none() {
-            self.sock = Some(request_socket().map_err(io_err("socket"))?);
-        }
-        let Some(sock) = self.sock.as_ref() else {
-            unreachable!("socket was just opened")
+        let sock = match self.sock.take() {
+            Some(s) => s,
+            None => request_socket().map_err(io_err("socket"))?,
         };
+        let sock = &*self.sock.insert(sock);
         // Sequence numbers tell this dump's replies from any stale ones; 0 is avoided because
         // it is what an unset field looks like.
         self.seq = self.seq.wrapping_add(1).max(1);
@@ -195,15 +219,6 @@ impl Snapshotter {
             .map_err(io_err("send"))?;
         let mut interrupted = false;
         loop {
-            // Peek at the size first (zero-length read, nothing copied) so no datagram is ever
-            // truncated, whatever the kernel decides to put in it.
-            let size = sock.recv(&mut [], true, false).map_err(io_err("recv"))?;
-            if size.len > self.buf.len() {
-                if size.len > MAX_DATAGRAM {
-                    return Err(SnapshotError::Truncated { len: size.len });
-                }
-                self.buf.resize(size.len, 0);
-            }
             let r = sock
                 .recv(&mut self.buf, false, false)
                 .map_err(io_err("recv"))?;
@@ -216,6 +231,8 @@ impl Snapshotter {
                 continue;
             }
             if r.truncated {
+                // The rest of the datagram is gone: this dump is unusable (the caller redoes
+                // it with a buffer that fits). Cheaper than peeking at every datagram's size.
                 return Err(SnapshotError::Truncated { len: r.len });
             }
             let data = &self.buf[..r.len];

@@ -1,0 +1,414 @@
+//! Helpers shared by integration tests: a private network namespace per test, `ip` wrappers,
+//! a tiny JSON reader for `ip -j`, waiting with deadlines, and a reproducible PRNG.
+//!
+//! Network namespaces are per thread: [`enter_netns`] moves only the calling test thread
+//! (and whatever it spawns afterwards: threads, `ip` processes, the monitor) into a new,
+//! empty namespace, so tests never touch the host's interfaces and do not see each other.
+//! Each test binary uses a different subset of these helpers.
+#![allow(dead_code)]
+
+use std::ffi::OsStr;
+use std::io::Write;
+use std::os::unix::fs::MetadataExt;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Moves the calling thread into a fresh network namespace (only `lo`, down).
+///
+/// Fails the test (never skips it) if that is impossible: the tests need root
+/// (CAP_SYS_ADMIN) and must not fall back to the host's namespace.
+pub fn enter_netns() {
+    init_logging();
+    let before = netns_inode();
+    if let Err(e) = macsync::netlink::socket::unshare_netns() {
+        panic!(
+            "cannot create a private network namespace: unshare(CLONE_NEWNET) failed: {e}. \
+             Run the tests as root or under `unshare -rn`; they never use the host's interfaces."
+        );
+    }
+    let after = netns_inode();
+    assert_ne!(
+        before, after,
+        "unshare(CLONE_NEWNET) did not change the namespace"
+    );
+    let links = ip_json_links();
+    assert!(
+        links.len() == 1 && links[0].1 == "lo",
+        "a fresh namespace should contain only lo, found {links:?}"
+    );
+}
+
+/// Routes `log` output to the test's captured output; `RUST_LOG=debug` to see it.
+pub fn init_logging() {
+    let _ = env_logger::builder().is_test(true).try_init();
+}
+
+/// True when running as real root, not as root of a user namespace (`unshare -r`): some
+/// privileges (SO_RCVBUFFORCE) exist only there.
+pub fn in_initial_user_namespace() -> bool {
+    std::fs::read_to_string("/proc/self/uid_map")
+        .map(|m| m.split_whitespace().collect::<Vec<_>>() == ["0", "0", "4294967295"])
+        .unwrap_or(false)
+}
+
+/// Inode of the calling thread's network namespace (identifies the namespace).
+pub fn netns_inode() -> u64 {
+    std::fs::metadata("/proc/thread-self/ns/net")
+        .expect("stat /proc/thread-self/ns/net")
+        .ino()
+}
+
+/// Runs `ip ARGS`, returns stdout; panics with stderr if it fails.
+pub fn ip<S: AsRef<OsStr>>(args: &[S]) -> String {
+    match try_ip(args) {
+        Ok(out) => out,
+        Err(e) => panic!("{e}"),
+    }
+}
+
+/// Runs `ip ARGS`; `Err` carries the command line and its stderr.
+pub fn try_ip<S: AsRef<OsStr>>(args: &[S]) -> Result<String, String> {
+    let out = Command::new("ip")
+        .args(args)
+        .output()
+        .map_err(|e| format!("cannot run ip: {e}"))?;
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    } else {
+        let line: Vec<_> = args.iter().map(|a| a.as_ref().to_string_lossy()).collect();
+        Err(format!(
+            "`ip {}` failed ({}): {}",
+            line.join(" "),
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+    }
+}
+
+/// Runs many `ip` commands in one process (`ip -batch -`), e.g. "link add a type veth peer
+/// name b". Panics if any line fails.
+pub fn ip_batch<I, S>(lines: I)
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<str>,
+{
+    let mut input = String::new();
+    for l in lines {
+        input.push_str(l.as_ref());
+        input.push('\n');
+    }
+    let mut child = Command::new("ip")
+        .args(["-batch", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("cannot run ip -batch");
+    let mut stdin = child.stdin.take().expect("ip stdin");
+    // Written from another thread so a chatty `ip` cannot deadlock against us on its pipes.
+    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+    let out = child.wait_with_output().expect("wait for ip -batch");
+    writer
+        .join()
+        .expect("writer thread")
+        .expect("write to ip -batch");
+    assert!(
+        out.status.success(),
+        "ip -batch failed ({}): {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr).trim()
+    );
+}
+
+/// `n` veth pairs `{prefix}a{i}` <-> `{prefix}b{i}` (2n links) in one `ip -batch`.
+pub fn add_veth_pairs(prefix: &str, n: usize) {
+    ip_batch((0..n).map(|i| format!("link add {prefix}a{i} type veth peer name {prefix}b{i}")));
+}
+
+/// (ifindex, name, address) for every link, from `ip -j link show`.
+pub fn ip_json_links() -> Vec<(u32, String, Option<String>)> {
+    let text = ip(&["-j", "link", "show"]);
+    let v = Json::parse(&text).unwrap_or_else(|e| panic!("bad JSON from ip -j: {e}\n{text}"));
+    let Json::Arr(items) = v else {
+        panic!("ip -j link show: expected an array");
+    };
+    items
+        .iter()
+        .map(|it| {
+            let idx = it.get("ifindex").and_then(Json::as_f64).expect("ifindex") as u32;
+            let name = it
+                .get("ifname")
+                .and_then(Json::as_str)
+                .expect("ifname")
+                .to_string();
+            let addr = it.get("address").and_then(Json::as_str).map(str::to_string);
+            (idx, name, addr)
+        })
+        .collect()
+}
+
+/// Polls `cond` every millisecond until it holds or `timeout` passes; returns the last result.
+pub fn wait_until(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if cond() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+/// `voluntary_ctxt_switches` of one thread of this process.
+pub fn voluntary_ctxt_switches(tid: i32) -> u64 {
+    let s = std::fs::read_to_string(format!("/proc/self/task/{tid}/status"))
+        .unwrap_or_else(|e| panic!("read status of thread {tid}: {e}"));
+    s.lines()
+        .find_map(|l| l.strip_prefix("voluntary_ctxt_switches:"))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("voluntary_ctxt_switches in status")
+}
+
+/// xorshift64*: small, seeded, reproducible; good enough to drive property tests.
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    /// Seeds from `MACSYNC_TEST_SEED` if set, else `default`; prints the seed so a failure can
+    /// be replayed.
+    pub fn from_env(default: u64) -> Rng {
+        let seed = std::env::var("MACSYNC_TEST_SEED")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(default);
+        eprintln!("PRNG seed {seed} (set MACSYNC_TEST_SEED to replay)");
+        Rng::new(seed)
+    }
+
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed.max(1))
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    /// Uniform-ish in 0..n (n > 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n as u64) as usize
+    }
+
+    pub fn chance(&mut self, one_in: usize) -> bool {
+        self.below(one_in) == 0
+    }
+
+    pub fn bytes(&mut self, len: usize) -> Vec<u8> {
+        (0..len).map(|_| self.next_u64() as u8).collect()
+    }
+
+    /// Random bytes of a random length below `max`.
+    pub fn some_bytes(&mut self, max: usize) -> Vec<u8> {
+        let len = self.below(max);
+        self.bytes(len)
+    }
+}
+
+/// Just enough JSON for `ip -j` output.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Json {
+    Null,
+    Bool(bool),
+    Num(f64),
+    Str(String),
+    Arr(Vec<Json>),
+    Obj(Vec<(String, Json)>),
+}
+
+impl Json {
+    pub fn parse(s: &str) -> Result<Json, String> {
+        let mut p = JsonParser {
+            b: s.as_bytes(),
+            i: 0,
+        };
+        let v = p.value()?;
+        p.ws();
+        if p.i != p.b.len() {
+            return Err(format!("trailing data at byte {}", p.i));
+        }
+        Ok(v)
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Json> {
+        match self {
+            Json::Obj(kv) => kv.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Json::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Json::Num(n) => Some(*n),
+            _ => None,
+        }
+    }
+}
+
+struct JsonParser<'a> {
+    b: &'a [u8],
+    i: usize,
+}
+
+impl JsonParser<'_> {
+    fn ws(&mut self) {
+        while self.b.get(self.i).is_some_and(u8::is_ascii_whitespace) {
+            self.i += 1;
+        }
+    }
+
+    fn err<T>(&self, what: &str) -> Result<T, String> {
+        Err(format!("{what} at byte {}", self.i))
+    }
+
+    fn eat(&mut self, lit: &str) -> Result<(), String> {
+        if self.b[self.i..].starts_with(lit.as_bytes()) {
+            self.i += lit.len();
+            Ok(())
+        } else {
+            self.err(&format!("expected {lit}"))
+        }
+    }
+
+    fn value(&mut self) -> Result<Json, String> {
+        self.ws();
+        match self.b.get(self.i) {
+            Some(b'{') => {
+                self.i += 1;
+                let mut kv = Vec::new();
+                self.ws();
+                if self.b.get(self.i) == Some(&b'}') {
+                    self.i += 1;
+                    return Ok(Json::Obj(kv));
+                }
+                loop {
+                    self.ws();
+                    let k = self.string()?;
+                    self.ws();
+                    self.eat(":")?;
+                    let v = self.value()?;
+                    kv.push((k, v));
+                    self.ws();
+                    match self.b.get(self.i) {
+                        Some(b',') => self.i += 1,
+                        Some(b'}') => {
+                            self.i += 1;
+                            return Ok(Json::Obj(kv));
+                        }
+                        _ => return self.err("expected , or }"),
+                    }
+                }
+            }
+            Some(b'[') => {
+                self.i += 1;
+                let mut items = Vec::new();
+                self.ws();
+                if self.b.get(self.i) == Some(&b']') {
+                    self.i += 1;
+                    return Ok(Json::Arr(items));
+                }
+                loop {
+                    items.push(self.value()?);
+                    self.ws();
+                    match self.b.get(self.i) {
+                        Some(b',') => self.i += 1,
+                        Some(b']') => {
+                            self.i += 1;
+                            return Ok(Json::Arr(items));
+                        }
+                        _ => return self.err("expected , or ]"),
+                    }
+                }
+            }
+            Some(b'"') => Ok(Json::Str(self.string()?)),
+            Some(b't') => self.eat("true").map(|_| Json::Bool(true)),
+            Some(b'f') => self.eat("false").map(|_| Json::Bool(false)),
+            Some(b'n') => self.eat("null").map(|_| Json::Null),
+            Some(c) if *c == b'-' || c.is_ascii_digit() => {
+                let start = self.i;
+                while self
+                    .b
+                    .get(self.i)
+                    .is_some_and(|c| c.is_ascii_digit() || b"+-.eE".contains(c))
+                {
+                    self.i += 1;
+                }
+                let s = std::str::from_utf8(&self.b[start..self.i]).map_err(|e| e.to_string())?;
+                s.parse().map(Json::Num).map_err(|e| format!("{e}: {s}"))
+            }
+            _ => self.err("unexpected character"),
+        }
+    }
+
+    fn hex4(&mut self) -> Result<u32, String> {
+        let h = self.b.get(self.i..self.i + 4).ok_or("short \\u escape")?;
+        let s = std::str::from_utf8(h).map_err(|e| e.to_string())?;
+        self.i += 4;
+        u32::from_str_radix(s, 16).map_err(|e| e.to_string())
+    }
+
+    fn string(&mut self) -> Result<String, String> {
+        self.eat("\"")?;
+        let mut out = Vec::new();
+        loop {
+            let Some(&c) = self.b.get(self.i) else {
+                return self.err("unterminated string");
+            };
+            self.i += 1;
+            match c {
+                b'"' => return String::from_utf8(out).map_err(|e| e.to_string()),
+                b'\\' => {
+                    let Some(&e) = self.b.get(self.i) else {
+                        return self.err("unterminated escape");
+                    };
+                    self.i += 1;
+                    let ch = match e {
+                        b'"' => '"',
+                        b'\\' => '\\',
+                        b'/' => '/',
+                        b'b' => '\u{8}',
+                        b'f' => '\u{c}',
+                        b'n' => '\n',
+                        b'r' => '\r',
+                        b't' => '\t',
+                        b'u' => {
+                            let mut cp = self.hex4()?;
+                            if (0xd800..0xdc00).contains(&cp) {
+                                self.eat("\\u")?;
+                                let lo = self.hex4()?;
+                                cp = 0x10000 + ((cp - 0xd800) << 10) + (lo.wrapping_sub(0xdc00));
+                            }
+                            char::from_u32(cp).unwrap_or('\u{fffd}')
+                        }
+                        _ => return self.err("bad escape"),
+                    };
+                    let mut tmp = [0; 4];
+                    out.extend_from_slice(ch.encode_utf8(&mut tmp).as_bytes());
+                }
+                _ => out.push(c),
+            }
+        }
+    }
+}
