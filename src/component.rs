@@ -128,9 +128,10 @@ fn answer(amf: &AmfResponder, inv: Invocation, code: AisCode) {
     }
 }
 
-/// Runs the component until AMF terminates it or a signal asks it to stop.
+/// Runs the component until AMF terminates it or a signal asks it to stop. `signals` must
+/// have been created before any thread was started (see [`Signals::new`]).
 /// Errors are one line, for `macsync: <error>` and the log.
-pub fn run(cfg: &Config, apis: Apis, opts: Options) -> Result<(), String> {
+pub fn run(cfg: &Config, apis: Apis, opts: Options, signals: Signals) -> Result<(), String> {
     let max = cfg.max_dn();
     let parent = cfg
         .parent_dn
@@ -140,8 +141,6 @@ pub fn run(cfg: &Config, apis: Apis, opts: Options) -> Result<(), String> {
         .map_err(|e| format!("--parent-dn: {e}"))?;
     let node_dn =
         model::node_dn(&cfg.node, parent.as_ref(), max).map_err(|e| format!("node name: {e}"))?;
-    // Blocks the signals for every thread started after this point.
-    let signals = Signals::new().map_err(|e| format!("signalfd: {e}"))?;
     let flag = Arc::new(ChangeFlag::new_raised());
     let monitor = Arc::new(
         Monitor::spawn(flag.clone(), MonitorOptions::default())

@@ -44,6 +44,15 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let mut cfg = cfg;
+    if matches!(cfg.mode, Mode::Sim(_))
+        && cfg.log_file.is_none()
+        && std::env::var_os("RUST_LOG").is_none()
+        && !args.iter().any(|a| a.starts_with("--log-level"))
+    {
+        // The demo prints each sync itself; only problems go to the log.
+        cfg.log_level = "warn".into();
+    }
     if let Err(e) = init_logging(&cfg) {
         eprintln!("macsync: {e}");
         return ExitCode::from(2);
@@ -52,9 +61,18 @@ fn main() -> ExitCode {
         // OpenSAF's libraries read this before the first AIS call; no thread runs yet.
         std::env::set_var("SA_ENABLE_EXTENDED_NAMES", "1");
     }
+    // Before any thread exists, so every thread inherits the blocked mask and SIGTERM/SIGINT
+    // arrive only through the component's signal descriptor.
+    let signals = match macsync::sys::Signals::new() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("macsync: signalfd: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let result = match &cfg.mode {
         Mode::Once => macsync::once::run(&cfg).map(|table| print!("{table}")),
-        Mode::Sim(dir) => run_sim(&cfg, dir.as_deref()),
+        Mode::Sim(dir) => run_sim(&cfg, dir.as_deref(), signals),
         Mode::Component => opensaf_sys::Apis::load()
             .map_err(|e| e.to_string())
             .and_then(|apis| {
@@ -62,7 +80,7 @@ fn main() -> ExitCode {
                     test_hooks: std::env::var("MACSYNC_TEST_HOOKS").is_ok_and(|v| v == "1"),
                     ..Default::default()
                 };
-                component::run(&cfg, apis, opts)
+                component::run(&cfg, apis, opts, signals)
             }),
     };
     match result {
@@ -78,11 +96,19 @@ fn main() -> ExitCode {
 }
 
 #[cfg(feature = "sim")]
-fn run_sim(cfg: &Config, dir: Option<&std::path::Path>) -> Result<(), String> {
-    macsync::demo::run(cfg, dir)
+fn run_sim(
+    cfg: &Config,
+    dir: Option<&std::path::Path>,
+    signals: macsync::sys::Signals,
+) -> Result<(), String> {
+    macsync::demo::run(cfg, dir, signals)
 }
 
 #[cfg(not(feature = "sim"))]
-fn run_sim(_: &Config, _: Option<&std::path::Path>) -> Result<(), String> {
+fn run_sim(
+    _: &Config,
+    _: Option<&std::path::Path>,
+    _: macsync::sys::Signals,
+) -> Result<(), String> {
     Err("this build has no simulator (built without the `sim` feature)".into())
 }

@@ -358,7 +358,7 @@ impl Worker {
         };
         self.status.set_busy(true);
         let start = Instant::now();
-        let mut result = self.attempt();
+        let mut result = self.attempt(pending.resync);
         // BAD_HANDLE (IMM restarted) and TIMEOUT (outcome unknown) are answered by
         // re-reading IMM and trying again, at most twice.
         for _ in 0..2 {
@@ -373,7 +373,7 @@ impl Worker {
                 }
                 _ => break,
             }
-            result = self.attempt();
+            result = self.attempt(pending.resync);
         }
         self.status.set_busy(false);
         match result {
@@ -411,7 +411,9 @@ impl Worker {
         }
     }
 
-    fn attempt(&mut self) -> Result<SyncReport, SyncError> {
+    /// `resync`: a full resync was asked for (start, ENOBUFS, admin operation); the node
+    /// object's counters are written even when no interface object changed.
+    fn attempt(&mut self, resync: bool) -> Result<SyncReport, SyncError> {
         let links = self.snap.dump().map_err(SyncError::Snapshot)?;
         self.ensure_ready()?;
         let (want, refused) =
@@ -473,7 +475,7 @@ impl Worker {
             }
         }
         self.counters.syncs += 1;
-        if report.writes > 0 {
+        if report.writes > 0 || resync {
             self.write_counters()?;
         }
         report.objects = self.view.clone().unwrap_or_default();

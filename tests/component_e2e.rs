@@ -1,0 +1,284 @@
+//! End-to-end: the real `macsync` binary, the simulator as OpenSAF (loaded through
+//! OPENSAF_LIB_DIR exactly as a real install), each test in its own network namespace.
+
+mod common;
+mod simenv;
+
+use std::time::{Duration, Instant};
+
+use common::{add_veth_pairs, enter_netns, ip};
+use simenv::{tail, wait_exit, Running, SimEnv, NODE_DN};
+
+const PERIOD: Duration = Duration::from_millis(300);
+const MAX_DURATION: Duration = Duration::from_millis(1000);
+/// A change must be in IMM within one healthcheck period; this covers the sync itself.
+const SLACK: Duration = Duration::from_millis(700);
+
+fn started(name: &str) -> (SimEnv, Running) {
+    enter_netns();
+    add_veth_pairs("v", 3);
+    let env = SimEnv::new(name, PERIOD, MAX_DURATION);
+    let mc = Running(env.start(&[]));
+    env.wait_mirrored(Duration::from_secs(10), "start");
+    (env, mc)
+}
+
+/// Runs `change`, then requires IMM to match the kernel within one period (+ slack).
+fn change_reaches_imm<T>(env: &SimEnv, what: &str, change: impl FnOnce() -> T) -> Duration {
+    let t0 = Instant::now();
+    change();
+    env.wait_mirrored(PERIOD + SLACK, what);
+    t0.elapsed()
+}
+
+#[test]
+fn start_mirrors_links_and_every_kind_of_change_reaches_imm_within_a_period() {
+    let (env, _mc) = started("changes");
+    assert!(env.object_exists(NODE_DN));
+    assert!(env.imm_interfaces().contains_key("va0"));
+    assert!(
+        !env.imm_interfaces().contains_key("lo"),
+        "loopback is not Ethernet"
+    );
+
+    let add = change_reaches_imm(&env, "add", || {
+        ip(&[
+            "link", "add", "new0", "type", "veth", "peer", "name", "new1",
+        ])
+    });
+    let mac = change_reaches_imm(&env, "MAC change", || {
+        ip(&["link", "set", "va0", "address", "02:aa:bb:cc:dd:ee"])
+    });
+    assert_eq!(env.imm_interfaces()["va0"].0, "02:aa:bb:cc:dd:ee");
+    let rename = change_reaches_imm(&env, "rename", || {
+        ip(&["link", "set", "va1", "name", "lan1"])
+    });
+    assert!(env.imm_interfaces().contains_key("lan1") && !env.imm_interfaces().contains_key("va1"));
+    let del = change_reaches_imm(&env, "delete", || ip(&["link", "del", "va2"]));
+    // Names with characters that need DN escaping.
+    let esc = change_reaches_imm(&env, "escaped name", || {
+        ip(&[
+            "link", "add", "a,b=c", "type", "veth", "peer", "name", "d\\e",
+        ])
+    });
+    let dns: Vec<String> = env.imm_interfaces().keys().cloned().collect();
+    assert!(
+        dns.contains(&"a,b=c".to_string()) && dns.contains(&"d\\e".to_string()),
+        "{dns:?}"
+    );
+    assert!(env.object_exists("macSyncInterfaceId=a\\,b\\=c,macSyncNodeId=SC-1"));
+    eprintln!("change -> IMM: add {add:?}, MAC {mac:?}, rename {rename:?}, delete {del:?}, escaped {esc:?}");
+}
+
+#[test]
+fn ten_idle_healthchecks_write_nothing_to_imm() {
+    let (env, _mc) = started("idle");
+    // Let the start-up sync settle, then count.
+    std::thread::sleep(PERIOD * 2);
+    let journal = env.journal_bytes();
+    let counters = env.counters();
+    let answered = env.events_named("hc-answered").len();
+    let deadline = Instant::now() + PERIOD * 20;
+    while env.events_named("hc-answered").len() < answered + 10 {
+        assert!(
+            Instant::now() < deadline,
+            "fewer than 10 healthchecks answered\n{}",
+            tail(&env.log(), 20)
+        );
+        std::thread::sleep(PERIOD / 4);
+    }
+    assert_eq!(env.journal_bytes(), journal, "IMM was written while idle");
+    assert_eq!(env.counters(), counters);
+}
+
+#[test]
+fn a_burst_of_10000_links_converges() {
+    let (env, _mc) = started("burst");
+    add_veth_pairs("b", 5000);
+    env.wait_mirrored(Duration::from_secs(90), "10 000-link burst");
+    assert!(env.imm_interfaces().len() >= 10_000);
+}
+
+/// Every healthcheck answered in time while IMM misbehaves, and IMM converges after.
+fn assert_healthchecks_in_time(env: &SimEnv) {
+    let answered = env.events_named("hc-answered");
+    assert!(!answered.is_empty());
+    for e in &answered {
+        let us = e.num("latency_us").expect("latency_us");
+        assert!(
+            us < MAX_DURATION.as_micros() as i128,
+            "healthcheck answered after {us} us: {e:?}"
+        );
+    }
+    for bad in ["hc-timeout", "hc-failed"] {
+        assert!(
+            env.events_named(bad).is_empty(),
+            "{bad}: {:?}",
+            env.events_named(bad)
+        );
+    }
+}
+
+#[test]
+fn imm_try_again_and_slow_calls_never_hold_up_healthchecks() {
+    let (env, _mc) = started("tryagain");
+    env.sim_ok(&["fault", "try-again", "--ms", "3000"]);
+    ip(&["link", "add", "t0", "type", "veth", "peer", "name", "t1"]);
+    std::thread::sleep(Duration::from_millis(3200));
+    env.sim_ok(&["fault", "delay", "--ms", "2000", "--for-ms", "5000"]);
+    ip(&["link", "set", "t0", "address", "02:00:00:00:00:77"]);
+    env.wait_mirrored(Duration::from_secs(30), "after TRY_AGAIN and delays");
+    assert_healthchecks_in_time(&env);
+}
+
+#[test]
+fn bad_handle_is_survived() {
+    let (env, _mc) = started("badhandle");
+    env.sim_ok(&["fault", "bad-handle"]);
+    ip(&["link", "add", "h0", "type", "veth", "peer", "name", "h1"]);
+    env.wait_mirrored(Duration::from_secs(15), "after BAD_HANDLE");
+    assert_healthchecks_in_time(&env);
+}
+
+#[test]
+fn restart_after_sigkill_removes_only_the_stale_objects() {
+    let (env, mut mc) = started("restart");
+    std::thread::sleep(PERIOD * 2);
+    let before = env.counters();
+    mc.0.kill().unwrap();
+    mc.0.wait().unwrap();
+    ip(&["link", "del", "va0"]); // takes its peer vb0 with it
+    let _mc2 = Running(env.start(&[]));
+    env.wait_mirrored(Duration::from_secs(10), "restart");
+    std::thread::sleep(PERIOD);
+    let after = env.counters();
+    assert_eq!(
+        after["objectsDeleted"],
+        before["objectsDeleted"] + 2,
+        "{before:?} -> {after:?}"
+    );
+    assert_eq!(
+        after["objectsCreated"], before["objectsCreated"],
+        "{before:?} -> {after:?}"
+    );
+    assert_eq!(
+        after["objectsUpdated"], before["objectsUpdated"],
+        "{before:?} -> {after:?}"
+    );
+}
+
+#[test]
+fn terminate_exits_zero_within_a_second() {
+    let (env, mut mc) = started("terminate");
+    let t0 = Instant::now();
+    env.sim_ok(&["amf", "terminate"]);
+    let code = wait_exit(&mut mc.0, Duration::from_secs(1));
+    assert_eq!(
+        code,
+        Some(0),
+        "after {:?}\n{}",
+        t0.elapsed(),
+        tail(&env.log(), 20)
+    );
+}
+
+#[test]
+fn a_dead_monitor_thread_fails_the_next_healthcheck() {
+    let (env, mc) = started("deadmonitor");
+    // SAFETY-free: kill(2) through the `kill` command, the test hook's trigger.
+    let status = std::process::Command::new("kill")
+        .args(["-USR2", &mc.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + PERIOD * 4;
+    while env.events_named("hc-failed").is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "no failed healthcheck\n{}",
+            tail(&env.log(), 20)
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(env.log().contains("netlink monitor thread is dead"));
+}
+
+#[test]
+fn admin_operation_1_resyncs_now() {
+    let (env, _mc) = started("adminop");
+    let before = env.counters()["syncs"];
+    assert_eq!(env.sim(&["immadm", "-o", "1", NODE_DN]), 0);
+    // immadm returns once the operation's result is in: the resync is done by then.
+    assert_eq!(env.counters()["syncs"], before + 1);
+    assert_ne!(
+        env.sim(&["immadm", "-o", "99", NODE_DN]),
+        0,
+        "unknown operations are refused"
+    );
+}
+
+#[test]
+fn missing_classes_are_one_clear_line_and_a_non_zero_exit() {
+    enter_netns();
+    let env = SimEnv::bare("noclasses", PERIOD, MAX_DURATION);
+    let mut mc = env.start(&[]);
+    let code = wait_exit(&mut mc, Duration::from_secs(10));
+    assert_eq!(code, Some(1), "{}", tail(&env.log(), 20));
+    assert!(
+        env.log().contains("IMM does not know class MacSyncNode"),
+        "{}",
+        tail(&env.log(), 20)
+    );
+}
+
+#[test]
+fn sim_mode_shows_a_change_made_with_ip_and_stops_on_ctrl_c() {
+    use std::io::{BufRead, BufReader};
+    use std::sync::mpsc;
+    enter_netns();
+    let dir = std::env::temp_dir().join(format!("macsync-e2e-simmode-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_macsync"))
+        .args(["--sim", dir.to_str().unwrap(), "--node", "demo"])
+        .env_remove("RUST_LOG")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = mpsc::channel();
+    let out = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut seen = Vec::new();
+    let mut wait_for = |needle: &str, seen: &mut Vec<String>| {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(l) = rx.recv_timeout(Duration::from_millis(50)) {
+                let hit = l.contains(needle);
+                seen.push(l);
+                if hit {
+                    return;
+                }
+            }
+        }
+        panic!(
+            "--sim never printed {needle:?}; output:\n{}",
+            seen.join("\n")
+        );
+    };
+    wait_for("IMM now holds", &mut seen);
+    ip(&[
+        "link", "add", "demo0", "type", "veth", "peer", "name", "demo1",
+    ]);
+    wait_for("+ macSyncInterfaceId=demo0,macSyncNodeId=demo", &mut seen);
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert_eq!(wait_exit(&mut child, Duration::from_secs(2)), Some(0));
+    let _ = std::fs::remove_dir_all(&dir);
+}
