@@ -7,6 +7,10 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+mod support;
+
+use support::{median, parse_ip_text, percentile};
+
 use macsync::flag::ChangeFlag;
 use macsync::netlink::socket::unshare_netns;
 use macsync::netlink::{LinkControl, LinkFilter, Monitor, MonitorOptions, Snapshotter};
@@ -259,38 +263,6 @@ fn create_links() -> Res<()> {
         .into());
     }
     Ok(())
-}
-
-/// The shell way: remember the name from "N: name[@peer]: <...>" lines, take the address from
-/// the following "link/ether ADDR brd ..." line.
-fn parse_ip_text(text: &str) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    let mut name = String::new();
-    for line in text.lines() {
-        if line.starts_with(|c: char| c.is_ascii_digit()) {
-            if let Some(n) = line.split(": ").nth(1) {
-                name = n.split('@').next().unwrap_or(n).to_string();
-            }
-        } else if let Some(rest) = line.trim_start().strip_prefix("link/ether ") {
-            let mac = rest.split_whitespace().next().unwrap_or("").to_string();
-            out.push((name.clone(), mac));
-        }
-    }
-    out
-}
-
-fn median(v: &mut [f64]) -> f64 {
-    percentile(v, 50.0)
-}
-
-/// Nearest-rank percentile; sorts `v`.
-fn percentile(v: &mut [f64], p: f64) -> f64 {
-    if v.is_empty() {
-        return 0.0;
-    }
-    v.sort_by(f64::total_cmp);
-    let rank = ((p / 100.0) * v.len() as f64).ceil() as usize;
-    v[rank.clamp(1, v.len()) - 1]
 }
 
 fn ctxt_switches(tid: i32) -> Res<(u64, u64)> {

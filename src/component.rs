@@ -34,12 +34,42 @@ pub struct Options {
 /// How long a terminating component waits for the sync worker before leaving without it.
 const STOP_GRACE: Duration = Duration::from_millis(500);
 
+/// What the healthcheck callback looks at: a few atomic loads, nothing that can block.
+pub struct Health {
+    pub flag: Arc<ChangeFlag>,
+    pub monitor: Arc<Monitor>,
+    pub status: Arc<Status>,
+    pub stuck_bound: Duration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Answer OK; `sync`: a change is pending and IMM may be written.
+    Healthy {
+        sync: bool,
+    },
+    MonitorDead,
+    SyncStuck,
+}
+
+impl Health {
+    pub fn assess(&self) -> Verdict {
+        if !self.monitor.is_alive() {
+            Verdict::MonitorDead
+        } else if self.status.stuck(self.stuck_bound) {
+            Verdict::SyncStuck
+        } else {
+            Verdict::Healthy {
+                sync: self.flag.needs_sync() && self.status.active.load(Ordering::Relaxed),
+            }
+        }
+    }
+}
+
 struct AmfSide {
-    flag: Arc<ChangeFlag>,
-    monitor: Arc<Monitor>,
+    health: Health,
     sync: SyncHandle,
     status: Arc<Status>,
-    stuck_bound: Duration,
     terminating: bool,
 }
 
@@ -57,26 +87,26 @@ impl AmfSide {
 
 impl AmfHandler for AmfSide {
     fn healthcheck(&mut self, amf: &AmfResponder, inv: Invocation, _key: &[u8]) {
-        let healthy = self.monitor.is_alive() && !self.status.stuck(self.stuck_bound);
-        let answer = if healthy {
-            AisCode::OK
-        } else {
-            AisCode::FAILED_OPERATION
+        let verdict = self.health.assess();
+        let answer = match verdict {
+            Verdict::Healthy { .. } => AisCode::OK,
+            _ => AisCode::FAILED_OPERATION,
         };
         if let Err(e) = amf.response(inv, answer) {
             log::error!("healthcheck answer: {e}");
         }
-        if !healthy {
-            log::error!(
-                "healthcheck failed: {}",
-                if self.monitor.is_alive() {
-                    "a sync is stuck"
-                } else {
-                    "the netlink monitor thread is dead"
-                }
-            );
-        } else if self.flag.needs_sync() && self.status.active.load(Ordering::Relaxed) {
-            self.sync.request_sync();
+        match verdict {
+            Verdict::Healthy { sync: true } => self.sync.request_sync(),
+            Verdict::Healthy { sync: false } => {}
+            Verdict::MonitorDead => {
+                log::error!("healthcheck failed: the netlink monitor thread is dead")
+            }
+            Verdict::SyncStuck => {
+                log::error!(
+                    "healthcheck failed: a sync has run longer than {:?}",
+                    self.health.stuck_bound
+                )
+            }
         }
     }
 
@@ -175,12 +205,16 @@ pub fn run(cfg: &Config, apis: Apis, opts: Options, signals: Signals) -> Result<
     log::info!("registered {comp}; node object {node_dn}");
     let amf_fd = amf.selection_fd().map_err(|e| e.to_string())?;
 
-    let mut side = AmfSide {
+    let health = Health {
         flag,
         monitor,
-        sync,
         status: status.clone(),
         stuck_bound: cfg.sync_stuck,
+    };
+    let mut side = AmfSide {
+        health,
+        sync,
+        status: status.clone(),
         terminating: false,
     };
     let fds = [
@@ -205,7 +239,7 @@ pub fn run(cfg: &Config, apis: Apis, opts: Options, signals: Signals) -> Result<
             match signals.next() {
                 Some(libc::SIGUSR2) if opts.test_hooks => {
                     log::warn!("test hook: killing the netlink monitor thread");
-                    side.monitor.kill_for_test();
+                    side.health.monitor.kill_for_test();
                 }
                 Some(libc::SIGUSR2) => {}
                 Some(sig) => {

@@ -54,8 +54,14 @@ pub struct Status {
     pub stop: Arc<AtomicBool>,
 }
 
+impl Default for Status {
+    fn default() -> Self {
+        Status::new()
+    }
+}
+
 impl Status {
-    fn new() -> Status {
+    pub fn new() -> Status {
         Status {
             start: Instant::now(),
             busy_since: AtomicU64::new(0),

@@ -97,6 +97,10 @@ impl SimEnv {
 
     /// Starts the real binary as AMF would (environment of the instantiate script).
     pub fn start(&self, extra: &[&str]) -> Child {
+        self.start_logging(extra, "debug")
+    }
+
+    pub fn start_logging(&self, extra: &[&str], level: &str) -> Child {
         Command::new(env!("CARGO_BIN_EXE_macsync"))
             .args(extra)
             .env("OPENSAF_LIB_DIR", &self.lib)
@@ -105,7 +109,7 @@ impl SimEnv {
             .env("MACSYNC_NODE", NODE)
             .env("MACSYNC_LOG_FILE", self.log_path())
             .env("MACSYNC_TEST_HOOKS", "1")
-            .env("RUST_LOG", "debug")
+            .env("RUST_LOG", level)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
