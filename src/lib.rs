@@ -1,8 +1,15 @@
 //! macsync: mirror the node's network links into OpenSAF IMM runtime objects.
 //!
-//! The data path reads top to bottom:
-//! netlink (kernel events) -> flag (atomic "changed") -> healthcheck (AMF) ->
-//! snapshot (RTM_GETLINK dump) -> diff (against IMM's view) -> IMM (runtime objects).
+//! The data path, module by module:
+//! [`netlink`] (kernel events, snapshots) -> [`flag`] (the atomic "changed" flag) ->
+//! [`component`] (AMF: the healthcheck queues a sync) -> [`sync`] (snapshot, [`diff`] against
+//! the [`model`] in IMM, writes through [`osaf`]). [`config`] reads flags and environment,
+//! [`once`] and `demo` are the `--once` and `--sim` modes, [`sys`] holds the few OS calls.
+//!
+//! `unsafe` is refused everywhere except the FFI modules: [`osaf`] (the AIS C API), [`sys`]
+//! and `netlink::socket` (libc).
+
+#![deny(unsafe_code)]
 
 pub mod component;
 pub mod config;
@@ -13,6 +20,8 @@ pub mod flag;
 pub mod model;
 pub mod netlink;
 pub mod once;
+#[allow(unsafe_code)]
 pub mod osaf;
 pub mod sync;
+#[allow(unsafe_code)]
 pub mod sys;

@@ -17,6 +17,7 @@ pub mod filter;
 pub mod link;
 pub mod monitor;
 pub mod snapshot;
+#[allow(unsafe_code)]
 pub mod socket;
 pub mod wire;
 
