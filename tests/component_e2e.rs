@@ -12,7 +12,7 @@ use simenv::{tail, wait_exit, Running, SimEnv, NODE_DN};
 const PERIOD: Duration = Duration::from_millis(300);
 const MAX_DURATION: Duration = Duration::from_millis(1000);
 /// A change must be in IMM within one healthcheck period; this covers the sync itself.
-const SLACK: Duration = Duration::from_millis(700);
+const SLACK: Duration = Duration::from_millis(1000);
 
 fn started(name: &str) -> (SimEnv, Running) {
     enter_netns();
