@@ -253,7 +253,7 @@ fn sim_mode_shows_a_change_made_with_ip_and_stops_on_ctrl_c() {
         }
     });
     let mut seen = Vec::new();
-    let mut wait_for = |needle: &str, seen: &mut Vec<String>| {
+    let wait_for = |needle: &str, seen: &mut Vec<String>| {
         let deadline = Instant::now() + Duration::from_secs(5);
         while Instant::now() < deadline {
             if let Ok(l) = rx.recv_timeout(Duration::from_millis(50)) {

@@ -1,0 +1,270 @@
+//! AMF-invoked healthchecks: configuration from IMM, the period and max-duration timing,
+//! and what answers and silences are recorded as.
+
+use std::time::{Duration, Instant};
+
+use opensaf_sys::SaAmfHealthcheckKeyT;
+
+use super::{amf, emit, env_comp_name, new_pending, recovery_name, Callback, InvKind, State};
+use crate::ais::{self, Ais};
+use crate::imm::model::Value;
+use crate::instance;
+
+/// A started healthcheck.
+pub struct Hc {
+    pub key: String,
+    pub raw_key: SaAmfHealthcheckKeyT,
+    pub amf_invoked: bool,
+    pub recovery: u32,
+    pub period: Duration,
+    pub max_duration: Duration,
+    /// When the next callback is due (the period runs from the previous callback).
+    pub next_due: Instant,
+    /// The invocation awaiting an answer.
+    pub pending: Option<u64>,
+}
+
+/// The shortest period honoured (a 0 period would spin the timer).
+const MIN_PERIOD: Duration = Duration::from_millis(1);
+
+/// The key as a string: `keyLen` bytes, compared as a C string (up to the first NUL).
+pub fn key_string(k: &SaAmfHealthcheckKeyT) -> Option<String> {
+    let len = usize::from(k.keyLen);
+    if len == 0 || len > k.key.len() {
+        return None;
+    }
+    let bytes = &k.key[..len];
+    let end = bytes.iter().position(|&b| b == 0).unwrap_or(len);
+    String::from_utf8(bytes[..end].to_vec()).ok()
+}
+
+fn time_attr(vals: Option<&[Value]>) -> Option<Duration> {
+    match vals? {
+        [Value::Time(ns)] if *ns >= 0 => Some(Duration::from_nanos(*ns as u64)),
+        _ => None,
+    }
+}
+
+/// (period, max-duration) of `key` for component `comp`: a SaAmfHealthcheck object under
+/// the component overrides the SaAmfHealthcheckType object under its component type.
+pub fn resolve(comp: &str, key: &str) -> Option<(Duration, Duration)> {
+    let inst = instance::current()?;
+    let mut store = crate::util::lock(&inst.store);
+    store
+        .read(|st| {
+            let own = format!("safHealthcheckKey={key},{comp}");
+            if st
+                .objects
+                .get(&own)
+                .is_some_and(|o| o.class.name == "SaAmfHealthcheck")
+            {
+                let p = time_attr(st.attr_values(&own, "saAmfHealthcheckPeriod"));
+                let m = time_attr(st.attr_values(&own, "saAmfHealthcheckMaxDuration"));
+                if let (Some(p), Some(m)) = (p, m) {
+                    return Some((p, m));
+                }
+            }
+            let ctype = match st.attr_values(comp, "saAmfCompType")? {
+                [Value::Name(t)] => t.clone(),
+                _ => return None,
+            };
+            let typed = format!("safHealthcheckKey={key},{ctype}");
+            if st
+                .objects
+                .get(&typed)
+                .is_none_or(|o| o.class.name != "SaAmfHealthcheckType")
+            {
+                return None;
+            }
+            let p = time_attr(st.attr_values(&typed, "saAmfHctDefPeriod"))?;
+            let m = time_attr(st.attr_values(&typed, "saAmfHctDefMaxDuration"))?;
+            Some((p, m))
+        })
+        .ok()
+        .flatten()
+}
+
+pub fn start(
+    h: u64,
+    comp: &str,
+    raw_key: SaAmfHealthcheckKeyT,
+    inv_type: u32,
+    recovery: u32,
+) -> Result<(), Ais> {
+    {
+        let st = super::state();
+        let a = st.handles.get(&h).ok_or(ais::BAD_HANDLE)?;
+        if !(1..=2).contains(&inv_type) {
+            return Err(ais::INVALID_PARAM);
+        }
+        if raw_key.keyLen == 0 || usize::from(raw_key.keyLen) > raw_key.key.len() {
+            return Err(ais::INVALID_PARAM);
+        }
+        if !(1..=9).contains(&recovery) {
+            return Err(ais::ACCESS);
+        }
+        if inv_type == 1 && a.callbacks.saAmfHealthcheckCallback.is_none() {
+            return Err(ais::INIT);
+        }
+        if env_comp_name().as_deref() != Some(comp) {
+            return Err(ais::NOT_EXIST);
+        }
+        if !matches!(&st.registered, Some((n, _)) if n == comp) {
+            return Err(ais::BAD_OPERATION);
+        }
+    }
+    let key = key_string(&raw_key).ok_or(ais::INVALID_PARAM)?;
+    // Configuration is read without the AMF lock held (the store may be busy).
+    let (period, max_duration) = resolve(comp, &key).ok_or(ais::NOT_EXIST)?;
+    let mut st = super::state();
+    let a = st.handles.get_mut(&h).ok_or(ais::BAD_HANDLE)?;
+    if a.healthchecks.iter().any(|hc| hc.key == key) {
+        return Err(ais::EXIST);
+    }
+    let now = Instant::now();
+    a.healthchecks.push(Hc {
+        key: key.clone(),
+        raw_key,
+        amf_invoked: inv_type == 1,
+        recovery,
+        period: period.max(MIN_PERIOD),
+        max_duration,
+        next_due: now,
+        pending: None,
+    });
+    emit(
+        "hc-start",
+        &[
+            ("key", key.clone().into()),
+            (
+                "invocation_type",
+                if inv_type == 1 {
+                    "AMF_INVOKED"
+                } else {
+                    "COMPONENT_INVOKED"
+                }
+                .into(),
+            ),
+            ("recovery", recovery_name(recovery).into()),
+            ("period_ms", (period.as_millis() as u64).into()),
+            ("max_duration_ms", (max_duration.as_millis() as u64).into()),
+        ],
+    );
+    if inv_type == 1 {
+        fire(&mut st, h, &key, now);
+    }
+    drop(st);
+    amf().cond.notify_all();
+    Ok(())
+}
+
+pub fn stop(h: u64, comp: &str, raw_key: &SaAmfHealthcheckKeyT) -> Result<(), Ais> {
+    let mut st = super::state();
+    let a = st.handles.get_mut(&h).ok_or(ais::BAD_HANDLE)?;
+    if env_comp_name().as_deref() != Some(comp) {
+        return Err(ais::NOT_EXIST);
+    }
+    let key = key_string(raw_key).ok_or(ais::INVALID_PARAM)?;
+    let i = a
+        .healthchecks
+        .iter()
+        .position(|hc| hc.key == key)
+        .ok_or(ais::NOT_EXIST)?;
+    let hc = a.healthchecks.remove(i);
+    a.queue.retain(|cb| match cb {
+        Callback::Healthcheck { inv, .. } => Some(*inv) != hc.pending,
+        _ => true,
+    });
+    if a.queue.is_empty() {
+        a.efd.clear();
+    }
+    if let Some(inv) = hc.pending {
+        st.pending.remove(&inv);
+    }
+    emit("hc-stop", &[("key", key.into())]);
+    Ok(())
+}
+
+/// Sends a healthcheck callback now.
+pub fn fire(st: &mut State, h: u64, key: &str, now: Instant) {
+    let Some(a) = st.handles.get(&h) else { return };
+    let Some(hc) = a.healthchecks.iter().find(|hc| hc.key == key) else {
+        return;
+    };
+    let (max, recovery) = (hc.max_duration, hc.recovery);
+    let inv = new_pending(
+        st,
+        h,
+        InvKind::Healthcheck {
+            key: key.to_string(),
+            recovery,
+        },
+        max,
+    );
+    let a = st.handles.get_mut(&h).expect("checked above");
+    let hc = a
+        .healthchecks
+        .iter_mut()
+        .find(|hc| hc.key == key)
+        .expect("checked above");
+    hc.pending = Some(inv);
+    hc.next_due = now + hc.period;
+    let raw = hc.raw_key;
+    a.push(Callback::Healthcheck { inv, key: raw });
+    emit(
+        "hc-sent",
+        &[("key", key.into()), ("invocation", inv.into())],
+    );
+}
+
+/// Records an answer; the next callback follows at once if its period already expired.
+#[allow(clippy::too_many_arguments)]
+pub fn answered(
+    st: &mut State,
+    h: u64,
+    key: &str,
+    inv: u64,
+    error: u32,
+    recovery: u32,
+    latency_us: u64,
+    late: bool,
+    now: Instant,
+) {
+    let ok = error == ais::OK.0;
+    emit(
+        "hc-answered",
+        &[
+            ("key", key.into()),
+            ("invocation", inv.into()),
+            ("error", ais::name(error).into()),
+            ("latency_us", latency_us.into()),
+            ("late", late.into()),
+        ],
+    );
+    if !ok {
+        emit(
+            "hc-failed",
+            &[
+                ("key", key.into()),
+                ("invocation", inv.into()),
+                ("error", ais::name(error).into()),
+                ("latency_us", latency_us.into()),
+                ("recovery", recovery_name(recovery).into()),
+            ],
+        );
+    }
+    let due = match st
+        .handles
+        .get_mut(&h)
+        .and_then(|a| a.healthchecks.iter_mut().find(|hc| hc.key == key))
+    {
+        Some(hc) if hc.pending == Some(inv) => {
+            hc.pending = None;
+            hc.next_due <= now
+        }
+        _ => return,
+    };
+    if due {
+        fire(st, h, key, now);
+    }
+}

@@ -1,0 +1,631 @@
+//! The AMF agent and node director as one component process sees them: handles, the
+//! component registration, healthchecks, CSI assignments and their responses.
+//!
+//! All timing runs in this process (a timer thread, like the real agent's threads);
+//! callbacks are queued, the handle's selection object (an eventfd) becomes readable, and
+//! they run only inside `saAmfDispatch` on the dispatching thread.
+
+pub mod healthcheck;
+pub mod timer;
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Condvar, Mutex, MutexGuard, OnceLock};
+use std::time::{Duration, Instant};
+
+use opensaf_sys::{
+    SaAmfCSIDescriptorT, SaAmfCSITransitionDescriptorT, SaAmfCallbacksT_4, SaAmfHAStateT,
+    SaAmfHealthcheckKeyT,
+};
+
+use crate::ais::{self, Ais};
+use crate::events::Val;
+use crate::instance;
+use crate::names::OwnedName;
+use crate::util::{lock, next_id, EventFd};
+
+pub use healthcheck::Hc;
+
+/// The environment variable AMF sets for the component.
+pub const COMP_NAME_VAR: &str = "SA_AMF_COMPONENT_NAME";
+
+pub const HA_ACTIVE: u32 = 1;
+pub const HA_STANDBY: u32 = 2;
+pub const HA_QUIESCED: u32 = 3;
+pub const HA_QUIESCING: u32 = 4;
+pub const CSI_TARGET_ALL: u32 = 4;
+
+pub fn ha_name(ha: u32) -> &'static str {
+    match ha {
+        HA_ACTIVE => "ACTIVE",
+        HA_STANDBY => "STANDBY",
+        HA_QUIESCED => "QUIESCED",
+        HA_QUIESCING => "QUIESCING",
+        _ => "?",
+    }
+}
+
+pub fn recovery_name(r: u32) -> &'static str {
+    match r {
+        1 => "NO_RECOMMENDATION",
+        2 => "COMPONENT_RESTART",
+        3 => "COMPONENT_FAILOVER",
+        4 => "NODE_SWITCHOVER",
+        5 => "NODE_FAILOVER",
+        6 => "NODE_FAILFAST",
+        7 => "CLUSTER_RESET",
+        8 => "APPLICATION_RESTART",
+        9 => "CONTAINER_RESTART",
+        _ => "?",
+    }
+}
+
+/// A callback waiting for dispatch.
+#[derive(Clone)]
+pub enum Callback {
+    Healthcheck {
+        inv: u64,
+        key: SaAmfHealthcheckKeyT,
+    },
+    CsiSet {
+        inv: u64,
+        ha: u32,
+        flags: u32,
+        csi: String,
+    },
+    CsiRemove {
+        inv: u64,
+        flags: u32,
+        csi: String,
+    },
+    Terminate {
+        inv: u64,
+    },
+}
+
+/// What an outstanding invocation is for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum InvKind {
+    Healthcheck {
+        key: String,
+        recovery: u32,
+    },
+    CsiSet {
+        ha: u32,
+    },
+    CsiRemove,
+    Terminate,
+    /// A QUIESCING CSI set that was answered; `saAmfCSIQuiescingComplete` is due.
+    QuiescingComplete,
+}
+
+impl InvKind {
+    fn label(&self) -> String {
+        match self {
+            InvKind::Healthcheck { .. } => "healthcheck".into(),
+            InvKind::CsiSet { ha } => format!("csi-set-{}", ha_name(*ha).to_ascii_lowercase()),
+            InvKind::CsiRemove => "csi-remove".into(),
+            InvKind::Terminate => "terminate".into(),
+            InvKind::QuiescingComplete => "quiescing-complete".into(),
+        }
+    }
+}
+
+pub struct Pending {
+    pub handle: u64,
+    pub kind: InvKind,
+    pub sent: Instant,
+    pub deadline: Instant,
+    pub timed_out: bool,
+}
+
+pub struct AmfHandle {
+    pub callbacks: SaAmfCallbacksT_4,
+    pub efd: EventFd,
+    pub queue: VecDeque<Callback>,
+    pub healthchecks: Vec<Hc>,
+}
+
+impl AmfHandle {
+    pub fn push(&mut self, cb: Callback) {
+        self.queue.push_back(cb);
+        self.efd.signal();
+    }
+}
+
+#[derive(Default)]
+pub struct State {
+    pub handles: HashMap<u64, AmfHandle>,
+    pub pending: HashMap<u64, Pending>,
+    /// The registered component and the handle that registered it.
+    pub registered: Option<(String, u64)>,
+    pub ha_state: Option<u32>,
+}
+
+// SAFETY: the callbacks inside are plain C function pointers, callable from any thread;
+// everything else is owned data. The state is only reached through its Mutex.
+unsafe impl Send for State {}
+
+pub struct Amf {
+    pub state: Mutex<State>,
+    pub cond: Condvar,
+}
+
+pub fn amf() -> &'static Amf {
+    static A: OnceLock<Amf> = OnceLock::new();
+    A.get_or_init(|| Amf {
+        state: Mutex::new(State::default()),
+        cond: Condvar::new(),
+    })
+}
+
+pub fn state() -> MutexGuard<'static, State> {
+    lock(&amf().state)
+}
+
+pub fn emit(event: &str, fields: &[(&str, Val)]) {
+    if let Some(i) = instance::current() {
+        i.events.emit(event, fields);
+    }
+}
+
+/// The component name AMF gave this process.
+pub fn env_comp_name() -> Option<String> {
+    std::env::var(COMP_NAME_VAR).ok().filter(|s| !s.is_empty())
+}
+
+fn callback_timeout() -> Duration {
+    let ms = instance::current()
+        .map(|i| i.config().callback_timeout_ms)
+        .unwrap_or(10_000);
+    Duration::from_millis(ms)
+}
+
+/// Version negotiation: release 'B' major 4 answers B.04.01.
+pub const AMF_VERSION: (u8, u8, u8) = (b'B', 4, 1);
+
+pub fn initialize(callbacks: SaAmfCallbacksT_4) -> Result<u64, Ais> {
+    let inst = instance::get()?;
+    inst.reload_config();
+    let efd = EventFd::new().map_err(|_| ais::NO_MEMORY)?;
+    let h = next_id();
+    state().handles.insert(
+        h,
+        AmfHandle {
+            callbacks,
+            efd,
+            queue: VecDeque::new(),
+            healthchecks: Vec::new(),
+        },
+    );
+    timer::ensure_started();
+    inst.events.emit("amf-initialize", &[("handle", h.into())]);
+    Ok(h)
+}
+
+pub fn selection_object(h: u64) -> Result<i32, Ais> {
+    state()
+        .handles
+        .get(&h)
+        .map(|a| a.efd.raw())
+        .ok_or(ais::BAD_HANDLE)
+}
+
+pub fn finalize(h: u64) -> Result<(), Ais> {
+    let mut st = state();
+    st.handles.remove(&h).ok_or(ais::BAD_HANDLE)?;
+    st.pending.retain(|_, p| p.handle != h);
+    if st.registered.as_ref().is_some_and(|(_, rh)| *rh == h) {
+        st.registered = None;
+    }
+    drop(st);
+    amf().cond.notify_all();
+    emit("amf-finalize", &[("handle", h.into())]);
+    Ok(())
+}
+
+pub fn comp_name_get(h: u64) -> Result<String, Ais> {
+    if !state().handles.contains_key(&h) {
+        return Err(ais::BAD_HANDLE);
+    }
+    env_comp_name().ok_or(ais::NOT_EXIST)
+}
+
+/// The checks register/unregister share: the name must be this process's component.
+fn check_own_name(name: &str) -> Result<(), Ais> {
+    let own = env_comp_name().ok_or(ais::NOT_EXIST)?;
+    if own.len() != name.len() {
+        return Err(ais::INVALID_PARAM);
+    }
+    if own != name {
+        return Err(ais::BAD_OPERATION);
+    }
+    Ok(())
+}
+
+pub fn register(h: u64, name: &str, proxy_given: bool) -> Result<(), Ais> {
+    let mut st = state();
+    let a = st.handles.get(&h).ok_or(ais::BAD_HANDLE)?;
+    if proxy_given {
+        return Err(ais::INVALID_PARAM);
+    }
+    let cb = &a.callbacks;
+    if cb.saAmfCSISetCallback.is_none()
+        || cb.saAmfCSIRemoveCallback.is_none()
+        || cb.saAmfComponentTerminateCallback.is_none()
+    {
+        return Err(ais::INIT);
+    }
+    check_own_name(name)?;
+    if st.registered.is_some() {
+        return Err(ais::EXIST);
+    }
+    st.registered = Some((name.to_string(), h));
+    emit(
+        "comp-register",
+        &[("comp", name.into()), ("handle", h.into())],
+    );
+    let cfg = instance::current().map(|i| i.config()).unwrap_or_default();
+    if cfg.csi_on_register {
+        queue_csi_set(&mut st, h, HA_ACTIVE, &cfg.csi_name);
+    }
+    drop(st);
+    amf().cond.notify_all();
+    Ok(())
+}
+
+pub fn unregister(h: u64, name: &str, proxy_given: bool) -> Result<(), Ais> {
+    let mut st = state();
+    st.handles.get(&h).ok_or(ais::BAD_HANDLE)?;
+    if proxy_given {
+        return Err(ais::INVALID_PARAM);
+    }
+    check_own_name(name)?;
+    match &st.registered {
+        Some((_, rh)) if *rh == h => {
+            st.registered = None;
+            emit("comp-unregister", &[("comp", name.into())]);
+            Ok(())
+        }
+        _ => Err(ais::NOT_EXIST),
+    }
+}
+
+fn new_pending(st: &mut State, h: u64, kind: InvKind, timeout: Duration) -> u64 {
+    let inv = next_id();
+    let now = Instant::now();
+    st.pending.insert(
+        inv,
+        Pending {
+            handle: h,
+            kind,
+            sent: now,
+            deadline: now + timeout,
+            timed_out: false,
+        },
+    );
+    inv
+}
+
+fn queue_csi_set(st: &mut State, h: u64, ha: u32, csi: &str) -> u64 {
+    let inv = new_pending(st, h, InvKind::CsiSet { ha }, callback_timeout());
+    if let Some(a) = st.handles.get_mut(&h) {
+        a.push(Callback::CsiSet {
+            inv,
+            ha,
+            flags: CSI_TARGET_ALL,
+            csi: csi.to_string(),
+        });
+    }
+    emit(
+        "csi-set",
+        &[
+            ("invocation", inv.into()),
+            ("ha", ha_name(ha).into()),
+            ("csi", csi.into()),
+            ("flags", "TARGET_ALL".into()),
+        ],
+    );
+    inv
+}
+
+/// Queues a CSI set / remove / terminate for the registered component (control channel).
+pub fn request(action: &str) -> Result<String, String> {
+    let mut st = state();
+    let Some((_, h)) = st.registered.clone() else {
+        return Err("no component is registered in this process".into());
+    };
+    let csi = instance::current()
+        .map(|i| i.config().csi_name)
+        .unwrap_or_default();
+    let inv = match action {
+        "csi-active" => queue_csi_set(&mut st, h, HA_ACTIVE, &csi),
+        "csi-standby" => queue_csi_set(&mut st, h, HA_STANDBY, &csi),
+        "csi-quiesced" => queue_csi_set(&mut st, h, HA_QUIESCED, &csi),
+        "csi-quiescing" => queue_csi_set(&mut st, h, HA_QUIESCING, &csi),
+        "csi-remove" => {
+            let inv = new_pending(&mut st, h, InvKind::CsiRemove, callback_timeout());
+            if let Some(a) = st.handles.get_mut(&h) {
+                a.push(Callback::CsiRemove {
+                    inv,
+                    flags: CSI_TARGET_ALL,
+                    csi: csi.clone(),
+                });
+            }
+            emit(
+                "csi-remove",
+                &[
+                    ("invocation", inv.into()),
+                    ("csi", csi.into()),
+                    ("flags", "TARGET_ALL".into()),
+                ],
+            );
+            inv
+        }
+        "terminate" => {
+            let inv = new_pending(&mut st, h, InvKind::Terminate, callback_timeout());
+            if let Some(a) = st.handles.get_mut(&h) {
+                a.push(Callback::Terminate { inv });
+            }
+            emit("terminate", &[("invocation", inv.into())]);
+            inv
+        }
+        other => return Err(format!("unknown AMF request '{other}'")),
+    };
+    drop(st);
+    amf().cond.notify_all();
+    Ok(format!("invocation={inv}"))
+}
+
+pub fn response(h: u64, inv: u64, correlation_given: bool, error: u32) -> Result<(), Ais> {
+    let mut st = state();
+    st.handles.get(&h).ok_or(ais::BAD_HANDLE)?;
+    if error == ais::OK.0 && correlation_given {
+        return Err(ais::INVALID_PARAM);
+    }
+    let known = st
+        .pending
+        .get(&inv)
+        .is_some_and(|p| p.handle == h && p.kind != InvKind::QuiescingComplete);
+    if !known {
+        return Err(ais::NOT_EXIST);
+    }
+    let p = st.pending.remove(&inv).expect("checked above");
+    let error = if error == ais::OK.0 || error == ais::FAILED_OPERATION.0 {
+        error
+    } else {
+        ais::FAILED_OPERATION.0
+    };
+    let now = Instant::now();
+    let latency = now.duration_since(p.sent).as_micros() as u64;
+    match &p.kind {
+        InvKind::Healthcheck { key, recovery } => {
+            healthcheck::answered(
+                &mut st,
+                h,
+                key,
+                inv,
+                error,
+                *recovery,
+                latency,
+                p.timed_out,
+                now,
+            );
+        }
+        kind => {
+            emit(
+                "cb-response",
+                &[
+                    ("invocation", inv.into()),
+                    ("callback", kind.label().into()),
+                    ("error", ais::name(error).into()),
+                    ("latency_us", latency.into()),
+                    ("late", p.timed_out.into()),
+                ],
+            );
+            if let InvKind::CsiSet { ha } = kind {
+                if error == ais::OK.0 {
+                    if *ha == HA_QUIESCING {
+                        st.pending.insert(
+                            inv,
+                            Pending {
+                                handle: h,
+                                kind: InvKind::QuiescingComplete,
+                                sent: now,
+                                deadline: now + callback_timeout(),
+                                timed_out: false,
+                            },
+                        );
+                    } else {
+                        st.ha_state = Some(*ha);
+                    }
+                }
+            }
+            if *kind == InvKind::CsiRemove && error == ais::OK.0 {
+                st.ha_state = None;
+            }
+        }
+    }
+    drop(st);
+    amf().cond.notify_all();
+    Ok(())
+}
+
+pub fn quiescing_complete(h: u64, inv: u64, error: u32) -> Result<(), Ais> {
+    let mut st = state();
+    st.handles.get(&h).ok_or(ais::BAD_HANDLE)?;
+    let known = st
+        .pending
+        .get(&inv)
+        .is_some_and(|p| p.handle == h && p.kind == InvKind::QuiescingComplete);
+    if !known {
+        return Err(ais::NOT_EXIST);
+    }
+    let p = st.pending.remove(&inv).expect("checked above");
+    let error = if error == ais::OK.0 || error == ais::FAILED_OPERATION.0 {
+        error
+    } else {
+        ais::FAILED_OPERATION.0
+    };
+    if error == ais::OK.0 {
+        st.ha_state = Some(HA_QUIESCED);
+    }
+    emit(
+        "quiescing-complete",
+        &[
+            ("invocation", inv.into()),
+            ("error", ais::name(error).into()),
+            ("latency_us", (p.sent.elapsed().as_micros() as u64).into()),
+            ("late", p.timed_out.into()),
+        ],
+    );
+    Ok(())
+}
+
+pub fn error_report(h: u64, comp: &str, detection_time: i64, recovery: u32) -> Result<(), Ais> {
+    if !state().handles.contains_key(&h) {
+        return Err(ais::BAD_HANDLE);
+    }
+    if !(1..=9).contains(&recovery) {
+        return Err(ais::INVALID_PARAM);
+    }
+    if env_comp_name().as_deref() != Some(comp) {
+        return Err(ais::NOT_EXIST);
+    }
+    emit(
+        "error-report",
+        &[
+            ("comp", comp.into()),
+            ("detection_time", detection_time.into()),
+            ("recovery", recovery_name(recovery).into()),
+        ],
+    );
+    Ok(())
+}
+
+/// Runs one pending callback; Ok(false) if there was none.
+fn dispatch_one(h: u64) -> Result<bool, Ais> {
+    let (cb, callbacks, comp) = {
+        let mut st = state();
+        let comp = st
+            .registered
+            .as_ref()
+            .map(|(n, _)| n.clone())
+            .or_else(env_comp_name);
+        let a = st.handles.get_mut(&h).ok_or(ais::BAD_HANDLE)?;
+        let Some(cb) = a.queue.pop_front() else {
+            a.efd.clear();
+            return Ok(false);
+        };
+        if a.queue.is_empty() {
+            a.efd.clear();
+        }
+        (cb, a.callbacks, comp.unwrap_or_default())
+    };
+    let comp = OwnedName::new(&comp);
+    match cb {
+        Callback::Healthcheck { inv, mut key } => {
+            if let Some(f) = callbacks.saAmfHealthcheckCallback {
+                // SAFETY: the application's callback of the declared type; the name and key
+                // live until it returns; no simulator lock is held.
+                unsafe { f(inv, comp.as_ptr(), &mut key) };
+            }
+        }
+        Callback::CsiSet {
+            inv,
+            ha,
+            flags,
+            csi,
+        } => {
+            if let Some(f) = callbacks.saAmfCSISetCallback {
+                let csi_name = OwnedName::new(&csi);
+                let mut d = SaAmfCSIDescriptorT {
+                    csiFlags: flags,
+                    csiName: csi_name.value(),
+                    ..Default::default()
+                };
+                if ha == HA_ACTIVE {
+                    d.csiStateDescriptor.activeDescriptor.transitionDescriptor =
+                        SaAmfCSITransitionDescriptorT::SA_AMF_CSI_NEW_ASSIGN;
+                }
+                // SAFETY: as above; the descriptor is passed by value and any long-name
+                // pointer inside it (csi_name) lives until the callback returns.
+                unsafe { f(inv, comp.as_ptr(), SaAmfHAStateT(ha), d) };
+            }
+        }
+        Callback::CsiRemove { inv, flags, csi } => {
+            if let Some(f) = callbacks.saAmfCSIRemoveCallback {
+                let csi_name = OwnedName::new(&csi);
+                // SAFETY: as above.
+                unsafe { f(inv, comp.as_ptr(), csi_name.as_ptr(), flags) };
+            }
+        }
+        Callback::Terminate { inv } => {
+            if let Some(f) = callbacks.saAmfComponentTerminateCallback {
+                // SAFETY: as above.
+                unsafe { f(inv, comp.as_ptr()) };
+            }
+        }
+    }
+    Ok(true)
+}
+
+pub fn dispatch(h: u64, flags: u32) -> Result<(), Ais> {
+    match flags {
+        1 => dispatch_one(h).map(|_| ()),
+        2 => {
+            if !state().handles.contains_key(&h) {
+                return Err(ais::BAD_HANDLE);
+            }
+            for _ in 0..1024 {
+                match dispatch_one(h) {
+                    Ok(true) => {}
+                    Ok(false) => break,
+                    // Finalized from inside a callback: the dispatch is over.
+                    Err(_) => break,
+                }
+            }
+            Ok(())
+        }
+        3 => {
+            if !state().handles.contains_key(&h) {
+                return Err(ais::BAD_HANDLE);
+            }
+            loop {
+                {
+                    let st = state();
+                    match st.handles.get(&h) {
+                        None => return Ok(()),
+                        Some(a) if a.queue.is_empty() => {
+                            let _ = amf().cond.wait_timeout(st, Duration::from_millis(200));
+                            continue;
+                        }
+                        Some(_) => {}
+                    }
+                }
+                if dispatch_one(h).is_err() {
+                    return Ok(());
+                }
+            }
+        }
+        _ => Err(ais::INVALID_PARAM),
+    }
+}
+
+/// A summary for `status`.
+pub fn describe() -> String {
+    let st = state();
+    format!(
+        "amf handles={} registered={} ha={} healthchecks={} pending={}",
+        st.handles.len(),
+        st.registered
+            .as_ref()
+            .map(|(n, _)| n.as_str())
+            .unwrap_or("-"),
+        st.ha_state.map(ha_name).unwrap_or("-"),
+        st.handles
+            .values()
+            .map(|a| a.healthchecks.len())
+            .sum::<usize>(),
+        st.pending.len()
+    )
+}

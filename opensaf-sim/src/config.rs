@@ -1,0 +1,109 @@
+//! Simulator settings: `<state dir>/config` (`key=value` lines, `#` comments), each
+//! overridable by an environment variable `OPENSAF_SIM_<KEY in upper case>`.
+//!
+//! | key | default | meaning |
+//! | --- | --- | --- |
+//! | `imm_latency_us` | 0 | emulated cost of each IMM server round trip |
+//! | `callback_timeout_ms` | 10000 | how long AMF waits for a CSI/terminate response |
+//! | `csi_name` | `safCsi=macsync,safSi=macsync,safApp=macsync` | CSI given to the component |
+//! | `csi_on_register` | 1 | assign the CSI (ACTIVE) right after register |
+
+use std::path::Path;
+
+/// The variable naming the state directory.
+pub const DIR_VAR: &str = "OPENSAF_SIM_DIR";
+pub const FILE: &str = "config";
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub imm_latency_us: u64,
+    pub callback_timeout_ms: u64,
+    pub csi_name: String,
+    pub csi_on_register: bool,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            imm_latency_us: 0,
+            callback_timeout_ms: 10_000,
+            csi_name: "safCsi=macsync,safSi=macsync,safApp=macsync".to_string(),
+            csi_on_register: true,
+        }
+    }
+}
+
+pub const KEYS: &[&str] = &[
+    "imm_latency_us",
+    "callback_timeout_ms",
+    "csi_name",
+    "csi_on_register",
+];
+
+impl Config {
+    /// Applies one setting; unknown keys and bad values are reported.
+    pub fn set(&mut self, key: &str, value: &str) -> Result<(), String> {
+        let num = || {
+            value
+                .trim()
+                .parse::<u64>()
+                .map_err(|_| format!("{key}: '{value}' is not a number"))
+        };
+        match key {
+            "imm_latency_us" => self.imm_latency_us = num()?,
+            "callback_timeout_ms" => self.callback_timeout_ms = num()?,
+            "csi_name" => self.csi_name = value.trim().to_string(),
+            "csi_on_register" => {
+                self.csi_on_register = !matches!(value.trim(), "0" | "false" | "no")
+            }
+            _ => {
+                return Err(format!(
+                    "unknown setting '{key}' (known: {})",
+                    KEYS.join(", ")
+                ))
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads `dir/config` and the environment overrides. Problems are returned beside the
+    /// result so a bad line never stops the component.
+    pub fn load(dir: &Path) -> (Config, Vec<String>) {
+        let mut c = Config::default();
+        let mut problems = Vec::new();
+        if let Ok(text) = std::fs::read_to_string(dir.join(FILE)) {
+            for (n, line) in text.lines().enumerate() {
+                let line = line.trim();
+                if line.is_empty() || line.starts_with('#') {
+                    continue;
+                }
+                match line.split_once('=') {
+                    Some((k, v)) => {
+                        if let Err(e) = c.set(k.trim(), v) {
+                            problems.push(format!("{FILE} line {}: {e}", n + 1));
+                        }
+                    }
+                    None => problems.push(format!("{FILE} line {}: expected key=value", n + 1)),
+                }
+            }
+        }
+        for key in KEYS {
+            if let Ok(v) = std::env::var(format!("OPENSAF_SIM_{}", key.to_ascii_uppercase())) {
+                if let Err(e) = c.set(key, &v) {
+                    problems.push(e);
+                }
+            }
+        }
+        (c, problems)
+    }
+
+    pub fn render(&self) -> String {
+        format!(
+            "imm_latency_us={}\ncallback_timeout_ms={}\ncsi_name={}\ncsi_on_register={}\n",
+            self.imm_latency_us,
+            self.callback_timeout_ms,
+            self.csi_name,
+            u8::from(self.csi_on_register)
+        )
+    }
+}

@@ -1,0 +1,304 @@
+//! libSaAmf.so.0: the AMF component API (B.04.01).
+
+use std::collections::HashMap;
+use std::ffi::CString;
+use std::sync::{Mutex, OnceLock};
+
+use opensaf_sys::{
+    SaAisErrorT, SaAmfCallbacksT_4, SaAmfHandleT, SaAmfHealthcheckInvocationT,
+    SaAmfHealthcheckKeyT, SaAmfRecommendedRecoveryT, SaDispatchFlagsT, SaInvocationT, SaNameT,
+    SaNtfCorrelationIdsT, SaSelectionObjectT, SaTimeT, SaVersionT,
+};
+
+use super::{code, guard};
+use crate::ais;
+use crate::amf::{self, AMF_VERSION};
+use crate::util::lock;
+
+/// Reads a caller's name argument (INVALID_PARAM when NULL or malformed).
+///
+/// # Safety
+/// `p` must be NULL or point to a readable `SaNameT`.
+unsafe fn name_arg(p: *const SaNameT) -> Result<String, SaAisErrorT> {
+    if p.is_null() {
+        return Err(ais::INVALID_PARAM);
+    }
+    // SAFETY: non-NULL and readable (caller contract).
+    unsafe { crate::names::read(p) }.map_err(|_| ais::INVALID_PARAM)
+}
+
+/// Writes `s` into a caller's `SaNameT`; long names point to a copy kept for the process
+/// (the component name never changes, so this is bounded).
+///
+/// # Safety
+/// `out` must point to a writable `SaNameT`.
+unsafe fn write_name(out: *mut SaNameT, s: &str) {
+    static LONG: OnceLock<Mutex<HashMap<String, CString>>> = OnceLock::new();
+    let c = CString::new(s).unwrap_or_default();
+    if c.as_bytes().len() < crate::names::MAX_INLINE {
+        // SAFETY: `out` is writable (caller contract); short names are copied.
+        unsafe { crate::names::lend(&c, out) };
+        return;
+    }
+    let mut map = lock(LONG.get_or_init(Default::default));
+    let kept = map.entry(s.to_string()).or_insert(c);
+    // SAFETY: `out` is writable; `kept` lives in a process-wide map that is never pruned,
+    // so the pointer stored for a long name stays valid.
+    unsafe { crate::names::lend(kept, out) };
+}
+
+/// Initializes the AMF library: release 'B', major 4; the version is overwritten with
+/// B.04.01 either way.
+///
+/// # Safety
+/// `amf_handle` and `version` must be NULL or writable; `callbacks` NULL or readable.
+#[no_mangle]
+pub unsafe extern "C" fn saAmfInitialize_4(
+    amf_handle: *mut SaAmfHandleT,
+    callbacks: *const SaAmfCallbacksT_4,
+    version: *mut SaVersionT,
+) -> SaAisErrorT {
+    guard(|| {
+        if amf_handle.is_null() || version.is_null() {
+            return ais::INVALID_PARAM;
+        }
+        // SAFETY: `version` is non-NULL and writable (caller contract).
+        let v = unsafe { &mut *version };
+        let ok = v.releaseCode == AMF_VERSION.0 && v.majorVersion == AMF_VERSION.1;
+        (v.releaseCode, v.majorVersion, v.minorVersion) = AMF_VERSION;
+        if !ok {
+            return ais::VERSION;
+        }
+        // The callbacks are copied: the caller may free its struct after this call.
+        let cbs = if callbacks.is_null() {
+            SaAmfCallbacksT_4::default()
+        } else {
+            // SAFETY: non-NULL and readable (caller contract).
+            unsafe { *callbacks }
+        };
+        match amf::initialize(cbs) {
+            Ok(h) => {
+                // SAFETY: non-NULL and writable (checked above).
+                unsafe { *amf_handle = h };
+                ais::OK
+            }
+            Err(e) => e,
+        }
+    })
+}
+
+/// # Safety
+/// `selection_object` must be NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn saAmfSelectionObjectGet(
+    amf_handle: SaAmfHandleT,
+    selection_object: *mut SaSelectionObjectT,
+) -> SaAisErrorT {
+    guard(|| {
+        if selection_object.is_null() {
+            return ais::INVALID_PARAM;
+        }
+        match amf::selection_object(amf_handle) {
+            Ok(fd) => {
+                // SAFETY: non-NULL and writable (caller contract).
+                unsafe { *selection_object = fd as SaSelectionObjectT };
+                ais::OK
+            }
+            Err(e) => e,
+        }
+    })
+}
+
+/// # Safety
+/// Callbacks registered at initialize are called from here.
+#[no_mangle]
+pub unsafe extern "C" fn saAmfDispatch(
+    amf_handle: SaAmfHandleT,
+    flags: SaDispatchFlagsT,
+) -> SaAisErrorT {
+    guard(|| code(amf::dispatch(amf_handle, flags.0)))
+}
+
+/// # Safety
+/// No pointers; unsafe only for symmetry with the C declaration.
+#[no_mangle]
+pub unsafe extern "C" fn saAmfFinalize(amf_handle: SaAmfHandleT) -> SaAisErrorT {
+    guard(|| code(amf::finalize(amf_handle)))
+}
+
+/// # Safety
+/// `comp_name` must be NULL or point to a writable `SaNameT`.
+#[no_mangle]
+pub unsafe extern "C" fn saAmfComponentNameGet(
+    amf_handle: SaAmfHandleT,
+    comp_name: *mut SaNameT,
+) -> SaAisErrorT {
+    guard(|| {
+        if comp_name.is_null() {
+            return ais::INVALID_PARAM;
+        }
+        match amf::comp_name_get(amf_handle) {
+            Ok(n) => {
+                // SAFETY: non-NULL and writable (caller contract).
+                unsafe { write_name(comp_name, &n) };
+                ais::OK
+            }
+            Err(e) => e,
+        }
+    })
+}
+
+/// # Safety
+/// `comp_name` must be NULL or readable; `proxy` must be NULL (SA-aware component).
+#[no_mangle]
+pub unsafe extern "C" fn saAmfComponentRegister(
+    amf_handle: SaAmfHandleT,
+    comp_name: *const SaNameT,
+    proxy: *const SaNameT,
+) -> SaAisErrorT {
+    guard(|| {
+        // SAFETY: NULL or readable (caller contract).
+        let name = match unsafe { name_arg(comp_name) } {
+            Ok(n) => n,
+            Err(e) => return e,
+        };
+        code(amf::register(amf_handle, &name, !proxy.is_null()))
+    })
+}
+
+/// # Safety
+/// As for `saAmfComponentRegister`.
+#[no_mangle]
+pub unsafe extern "C" fn saAmfComponentUnregister(
+    amf_handle: SaAmfHandleT,
+    comp_name: *const SaNameT,
+    proxy: *const SaNameT,
+) -> SaAisErrorT {
+    guard(|| {
+        // SAFETY: NULL or readable (caller contract).
+        let name = match unsafe { name_arg(comp_name) } {
+            Ok(n) => n,
+            Err(e) => return e,
+        };
+        code(amf::unregister(amf_handle, &name, !proxy.is_null()))
+    })
+}
+
+/// # Safety
+/// `comp_name` and `key` must be NULL or readable.
+#[no_mangle]
+pub unsafe extern "C" fn saAmfHealthcheckStart(
+    amf_handle: SaAmfHandleT,
+    comp_name: *const SaNameT,
+    key: *const SaAmfHealthcheckKeyT,
+    invocation_type: SaAmfHealthcheckInvocationT,
+    recovery: SaAmfRecommendedRecoveryT,
+) -> SaAisErrorT {
+    guard(|| {
+        if key.is_null() {
+            return ais::INVALID_PARAM;
+        }
+        // SAFETY: NULL or readable (caller contract).
+        let name = match unsafe { name_arg(comp_name) } {
+            Ok(n) => n,
+            Err(e) => return e,
+        };
+        // SAFETY: non-NULL and readable (caller contract); copied.
+        let k = unsafe { *key };
+        code(amf::healthcheck::start(
+            amf_handle,
+            &name,
+            k,
+            invocation_type.0,
+            recovery.0,
+        ))
+    })
+}
+
+/// # Safety
+/// `comp_name` and `key` must be NULL or readable.
+#[no_mangle]
+pub unsafe extern "C" fn saAmfHealthcheckStop(
+    amf_handle: SaAmfHandleT,
+    comp_name: *const SaNameT,
+    key: *const SaAmfHealthcheckKeyT,
+) -> SaAisErrorT {
+    guard(|| {
+        if key.is_null() {
+            return ais::INVALID_PARAM;
+        }
+        // SAFETY: NULL or readable (caller contract).
+        let name = match unsafe { name_arg(comp_name) } {
+            Ok(n) => n,
+            Err(e) => return e,
+        };
+        // SAFETY: non-NULL and readable (caller contract).
+        let k = unsafe { *key };
+        code(amf::healthcheck::stop(amf_handle, &name, &k))
+    })
+}
+
+/// # Safety
+/// `correlation_ids` is only compared with NULL.
+#[no_mangle]
+pub unsafe extern "C" fn saAmfResponse_4(
+    amf_handle: SaAmfHandleT,
+    invocation: SaInvocationT,
+    correlation_ids: *mut SaNtfCorrelationIdsT,
+    error: SaAisErrorT,
+) -> SaAisErrorT {
+    guard(|| {
+        code(amf::response(
+            amf_handle,
+            invocation,
+            !correlation_ids.is_null(),
+            error.0,
+        ))
+    })
+}
+
+/// # Safety
+/// No pointers; unsafe only for symmetry with the C declaration.
+#[no_mangle]
+pub unsafe extern "C" fn saAmfCSIQuiescingComplete(
+    amf_handle: SaAmfHandleT,
+    invocation: SaInvocationT,
+    error: SaAisErrorT,
+) -> SaAisErrorT {
+    guard(|| code(amf::quiescing_complete(amf_handle, invocation, error.0)))
+}
+
+/// # Safety
+/// `comp` and `correlation_ids` must be NULL or readable.
+#[no_mangle]
+pub unsafe extern "C" fn saAmfComponentErrorReport_4(
+    amf_handle: SaAmfHandleT,
+    comp: *const SaNameT,
+    detection_time: SaTimeT,
+    recovery: SaAmfRecommendedRecoveryT,
+    correlation_ids: *mut SaNtfCorrelationIdsT,
+) -> SaAisErrorT {
+    guard(|| {
+        if correlation_ids.is_null() {
+            return ais::INVALID_PARAM;
+        }
+        // SAFETY: non-NULL and readable (caller contract).
+        let c = unsafe { *correlation_ids };
+        if c.rootCorrelationId != opensaf_sys::SA_NTF_IDENTIFIER_UNUSED
+            || c.parentCorrelationId != opensaf_sys::SA_NTF_IDENTIFIER_UNUSED
+        {
+            return ais::INVALID_PARAM;
+        }
+        // SAFETY: NULL or readable (caller contract).
+        let name = match unsafe { name_arg(comp) } {
+            Ok(n) => n,
+            Err(e) => return e,
+        };
+        code(amf::error_report(
+            amf_handle,
+            &name,
+            detection_time,
+            recovery.0,
+        ))
+    })
+}
