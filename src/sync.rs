@@ -270,9 +270,11 @@ impl Worker {
             let ready = match poll(&fds, -1) {
                 Ok(r) => r,
                 Err(e) => {
-                    // A dead OI descriptor (e.g. after BAD_HANDLE): drop the handle, go on.
+                    // A dead OI descriptor (e.g. after BAD_HANDLE): drop the handle; the
+                    // next sync makes a new one.
                     log::warn!("sync worker poll: {e}");
                     self.reset_imm();
+                    self.flag.raise_resync();
                     continue;
                 }
             };
@@ -318,7 +320,11 @@ impl Worker {
             if let Err(e) = oi.dispatch(&mut ops) {
                 log::warn!("{e}");
                 if e.is_bad_handle() {
+                    // IMM restarted: the implementer name went with the handle. Re-establish
+                    // it (and re-read IMM) at once, not at the next kernel change.
                     self.reset_imm();
+                    self.flag.raise_resync();
+                    self.sync(true);
                 }
             }
         }

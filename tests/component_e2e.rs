@@ -135,6 +135,17 @@ fn imm_try_again_and_slow_calls_never_hold_up_healthchecks() {
 fn bad_handle_is_survived() {
     let (env, _mc) = started("badhandle");
     env.sim_ok(&["fault", "bad-handle"]);
+    // The implementer name is set again without waiting for a kernel change: an admin
+    // operation reaches macsync again.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while env.sim(&["immadm", "-o", "1", "-t", "1", NODE_DN]) != 0 {
+        assert!(
+            Instant::now() < deadline,
+            "implementer not back after BAD_HANDLE\n{}",
+            tail(&env.log(), 20)
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
     ip(&["link", "add", "h0", "type", "veth", "peer", "name", "h1"]);
     env.wait_mirrored(Duration::from_secs(15), "after BAD_HANDLE");
     assert_healthchecks_in_time(&env);
