@@ -11,6 +11,7 @@ pub const USAGE: &str = "\
 usage: macsync [options]            run as an OpenSAF AMF component
        macsync --once [options]     print the link table as it would be written to IMM, and exit
        macsync --sim [DIR] [opts]   run against the built-in OpenSAF simulator (state in DIR)
+       macsync --purge [options]    delete this node's objects from IMM (when macsync is stopped)
 
 options (environment variable in brackets):
   --healthcheck-key KEY   AMF healthcheck key [MACSYNC_HEALTHCHECK_KEY] (default: macsync)
@@ -32,6 +33,8 @@ options (environment variable in brackets):
 pub enum Mode {
     Component,
     Once,
+    /// Delete this node's objects from IMM (macsync stopped) and exit.
+    Purge,
     Sim(Option<PathBuf>),
 }
 
@@ -132,6 +135,7 @@ impl Config {
                 "-h" | "--help" => return Ok(Command::Help),
                 "-V" | "--version" => return Ok(Command::Version),
                 "--once" => c.mode = Mode::Once,
+                "--purge" => c.mode = Mode::Purge,
                 "--sim" => {
                     let dir = match inline {
                         Some(v) => Some(PathBuf::from(v)),

@@ -4,7 +4,7 @@
 //! [`netlink`] (kernel events, snapshots) -> [`flag`] (the atomic "changed" flag) ->
 //! [`component`] (AMF: the healthcheck queues a sync) -> [`sync`] (snapshot, [`diff`] against
 //! the [`model`] in IMM, writes through [`osaf`]). [`config`] reads flags and environment,
-//! [`once`] and `demo` are the `--once` and `--sim` modes, [`sys`] holds the few OS calls.
+//! [`once`], [`purge`] and `demo` are the `--once`, `--purge` and `--sim` modes, [`sys`] holds the few OS calls.
 //!
 //! `unsafe` is refused everywhere except the FFI modules: [`osaf`] (the AIS C API), [`sys`]
 //! and `netlink::socket` (libc).
@@ -22,6 +22,7 @@ pub mod netlink;
 pub mod once;
 #[allow(unsafe_code)]
 pub mod osaf;
+pub mod purge;
 pub mod sync;
 #[allow(unsafe_code)]
 pub mod sys;

@@ -72,6 +72,10 @@ fn main() -> ExitCode {
     };
     let result = match &cfg.mode {
         Mode::Once => macsync::once::run(&cfg).map(|table| print!("{table}")),
+        Mode::Purge => opensaf_sys::Apis::load()
+            .map_err(|e| e.to_string())
+            .and_then(|apis| macsync::purge::run(&cfg, apis))
+            .map(|msg| println!("{msg}")),
         Mode::Sim(dir) => run_sim(&cfg, dir.as_deref(), signals),
         Mode::Component => opensaf_sys::Apis::load()
             .map_err(|e| e.to_string())

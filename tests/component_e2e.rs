@@ -293,3 +293,34 @@ fn sim_mode_shows_a_change_made_with_ip_and_stops_on_ctrl_c() {
     assert_eq!(wait_exit(&mut child, Duration::from_secs(2)), Some(0));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn purge_deletes_this_nodes_objects_once_macsync_is_stopped() {
+    let (env, mut mc) = started("purge");
+    let purge = |env: &SimEnv| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_macsync"))
+            .arg("--purge")
+            .env("OPENSAF_LIB_DIR", &env.lib)
+            .env("OPENSAF_SIM_DIR", &env.dir)
+            .env("MACSYNC_NODE", simenv::NODE)
+            .output()
+            .unwrap()
+    };
+    let running = purge(&env);
+    assert_eq!(
+        running.status.code(),
+        Some(1),
+        "purge while macsync runs must refuse"
+    );
+    assert!(String::from_utf8_lossy(&running.stderr).contains("still runs"));
+    env.sim_ok(&["amf", "terminate"]);
+    assert_eq!(wait_exit(&mut mc.0, Duration::from_secs(2)), Some(0));
+    let out = purge(&env);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!env.object_exists(NODE_DN));
+    assert!(env.imm_interfaces().is_empty());
+}
