@@ -7,7 +7,7 @@
 use std::os::fd::{AsFd, AsRawFd};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use opensaf_sys::{Apis, SaAmfCSIFlagsT, SaDispatchFlagsT};
 
@@ -19,7 +19,7 @@ use crate::osaf::{
     AisCode, Amf, AmfHandler, AmfResponder, CsiDescriptor, Dn, HaState, Invocation, Recovery,
     RetryPolicy,
 };
-use crate::sync::{ReportFn, Request, Status, SyncHandle, SyncSettings};
+use crate::sync::{CsiAnswer, ReportFn, Request, Status, SyncHandle, SyncSettings};
 use crate::sys::{poll, Doorbell, Signals};
 
 /// Extra behaviour for tests and the demo.
@@ -33,6 +33,13 @@ pub struct Options {
 
 /// How long a terminating component waits for the sync worker before leaving without it.
 const STOP_GRACE: Duration = Duration::from_millis(500);
+/// A deactivating CSI callback is answered by the worker once it has stopped writing; if an
+/// IMM call keeps it longer than this, the AMF thread answers (AMF's callback timeout is
+/// typically 10 s, and a blocked IMM call can last that long by itself).
+const CSI_ANSWER_WITHIN: Duration = Duration::from_secs(3);
+/// Initialize, register and healthcheck start must all fit in AMF's instantiate timeout
+/// (10 s in the sample model), so their TRY_AGAIN retries share one budget.
+const STARTUP_BUDGET: Duration = Duration::from_secs(8);
 
 /// What the healthcheck callback looks at: a few atomic loads, nothing that can block.
 pub struct Health {
@@ -49,6 +56,7 @@ pub enum Verdict {
         sync: bool,
     },
     MonitorDead,
+    WorkerDead,
     SyncStuck,
 }
 
@@ -56,6 +64,8 @@ impl Health {
     pub fn assess(&self) -> Verdict {
         if !self.monitor.is_alive() {
             Verdict::MonitorDead
+        } else if !self.status.worker_alive.load(Ordering::Relaxed) {
+            Verdict::WorkerDead
         } else if self.status.stuck(self.stuck_bound) {
             Verdict::SyncStuck
         } else {
@@ -71,17 +81,38 @@ struct AmfSide {
     sync: SyncHandle,
     status: Arc<Status>,
     terminating: bool,
+    /// Deactivations the worker has not answered yet, with the time the AMF thread takes over.
+    unanswered: Vec<(Instant, Arc<CsiAnswer>)>,
 }
 
 impl AmfSide {
-    fn deactivate(&self, amf: &AmfResponder, inv: Invocation, quiescing: bool) {
-        // Stop writes now; the worker answers AMF once its current write has returned.
+    fn deactivate(&mut self, amf: &AmfResponder, inv: Invocation, quiescing: bool) {
+        // Stop writes now; the worker answers once its current IMM call has returned.
         self.status.active.store(false, Ordering::Release);
-        self.sync.request(Request::Deactivate {
-            amf: *amf,
-            inv,
-            quiescing,
+        self.status.halt.store(true, Ordering::Release);
+        let answer = Arc::new(CsiAnswer::new(*amf, inv, quiescing));
+        self.unanswered
+            .push((Instant::now() + CSI_ANSWER_WITHIN, answer.clone()));
+        self.sync.request(Request::Deactivate { answer });
+    }
+
+    /// Answers overdue deactivations; returns the poll timeout until the next one is due.
+    fn answer_overdue(&mut self) -> i32 {
+        let now = Instant::now();
+        self.unanswered.retain(|(due, a)| {
+            if *due > now {
+                return true;
+            }
+            if a.answer() {
+                log::warn!("an IMM call is still running: answered AMF before it returned");
+            }
+            false
         });
+        self.unanswered
+            .iter()
+            .map(|(due, _)| due.saturating_duration_since(now).as_millis() as i32 + 1)
+            .min()
+            .unwrap_or(-1)
     }
 }
 
@@ -101,6 +132,9 @@ impl AmfHandler for AmfSide {
             Verdict::MonitorDead => {
                 log::error!("healthcheck failed: the netlink monitor thread is dead")
             }
+            Verdict::WorkerDead => {
+                log::error!("healthcheck failed: the sync worker thread is dead")
+            }
             Verdict::SyncStuck => {
                 log::error!(
                     "healthcheck failed: a sync has run longer than {:?}",
@@ -117,14 +151,13 @@ impl AmfHandler for AmfSide {
         );
         match ha {
             HaState::Active => {
+                self.status.halt.store(false, Ordering::Release);
                 self.status.active.store(true, Ordering::Release);
                 self.sync.request(Request::Activate);
                 answer(amf, inv, AisCode::OK);
             }
-            HaState::Standby => {
-                self.status.active.store(false, Ordering::Release);
-                answer(amf, inv, AisCode::OK);
-            }
+            // No writes as standby either: answered once the worker has stopped.
+            HaState::Standby => self.deactivate(amf, inv, false),
             HaState::Quiesced => self.deactivate(amf, inv, false),
             HaState::Quiescing => self.deactivate(amf, inv, true),
             HaState::Other(n) => {
@@ -195,13 +228,23 @@ pub fn run(cfg: &Config, apis: Apis, opts: Options, signals: Signals) -> Result<
         .map_err(|e| format!("sync worker: {e}"))?;
     let status = sync.status.clone();
 
-    let amf = Amf::initialize(apis.amf, &policy).map_err(|e| e.to_string())?;
+    let deadline = Instant::now() + STARTUP_BUDGET;
+    let startup = || RetryPolicy {
+        total: deadline.saturating_duration_since(Instant::now()),
+        ..policy.clone()
+    };
+    let amf = Amf::initialize(apis.amf, &startup()).map_err(|e| e.to_string())?;
     let comp = amf
         .component_name()
         .map_err(|e| format!("{e} (is SA_AMF_COMPONENT_NAME set? AMF sets it)"))?;
-    amf.register(&comp, &policy).map_err(|e| e.to_string())?;
-    amf.healthcheck_start(&comp, &cfg.healthcheck_key, Recovery::COMPONENT_RESTART)
-        .map_err(|e| format!("{e} (healthcheck key '{}')", cfg.healthcheck_key))?;
+    amf.register(&comp, &startup()).map_err(|e| e.to_string())?;
+    amf.healthcheck_start(
+        &comp,
+        &cfg.healthcheck_key,
+        Recovery::COMPONENT_RESTART,
+        &startup(),
+    )
+    .map_err(|e| format!("{e} (healthcheck key '{}')", cfg.healthcheck_key))?;
     log::info!("registered {comp}; node object {node_dn}");
     let amf_fd = amf.selection_fd().map_err(|e| e.to_string())?;
 
@@ -216,14 +259,16 @@ pub fn run(cfg: &Config, apis: Apis, opts: Options, signals: Signals) -> Result<
         sync,
         status: status.clone(),
         terminating: false,
+        unanswered: Vec::new(),
     };
     let fds = [
         amf_fd,
         signals.as_fd().as_raw_fd(),
         wake.as_fd().as_raw_fd(),
     ];
+    let mut timeout = -1;
     let outcome = loop {
-        let ready = match poll(&fds, -1) {
+        let ready = match poll(&fds, timeout) {
             Ok(r) => r,
             Err(e) => break Err(format!("poll: {e}")),
         };
@@ -260,6 +305,8 @@ pub fn run(cfg: &Config, apis: Apis, opts: Options, signals: Signals) -> Result<
                 break Err(msg);
             }
         }
+        // Wakes up only while a deactivation is unanswered; otherwise blocks for good.
+        timeout = side.answer_overdue();
     };
     side.sync.stop(STOP_GRACE);
     drop(amf);

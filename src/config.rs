@@ -190,9 +190,9 @@ impl Config {
 
 fn secs(v: &str, name: &str) -> Result<Duration, String> {
     match v.trim().parse::<u64>() {
-        Ok(n) if n > 0 => Ok(Duration::from_secs(n)),
+        Ok(n) if n > 0 && n <= 86_400 => Ok(Duration::from_secs(n)),
         _ => Err(format!(
-            "{name} must be a whole number of seconds > 0, not '{v}'"
+            "{name} must be a whole number of seconds from 1 to 86400, not '{v}'"
         )),
     }
 }
@@ -271,6 +271,10 @@ mod tests {
             (&["--healthcheck-key", ""][..], "healthcheck key"),
             (&["--healthcheck-key", &"k".repeat(32)][..], "1 to 31"),
             (&["--sync-stuck-secs", "soon"][..], "whole number"),
+            (
+                &["--sync-stuck-secs", "18446744073709552"][..],
+                "from 1 to 86400",
+            ),
         ] {
             let e = parse(args, &[]).unwrap_err();
             assert!(e.contains(want), "{args:?}: {e}");

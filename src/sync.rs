@@ -16,7 +16,7 @@ use crossbeam_channel::{Receiver, Sender};
 use crate::diff::{diff, Change};
 use crate::flag::{ChangeFlag, Pending};
 use crate::model::{self, Counters, IfRecord};
-use crate::netlink::{LinkFilter, Monitor, SnapshotError, Snapshotter};
+use crate::netlink::{LinkFilter, Monitor, MonitorStats, SnapshotError, Snapshotter};
 use crate::osaf::{
     AisCode, AmfResponder, Attr, AttrValue, Dn, DnError, Error, ImmOi, ImmOm, Invocation,
     OiHandler, OiResponder, RetryPolicy, Scope,
@@ -33,13 +33,50 @@ pub enum Request {
     Sync,
     /// An ACTIVE assignment arrived: IMM may be written.
     Activate,
-    /// Stop writing, then answer AMF (QUIESCED / QUIESCING / CSI remove).
+    /// Stop writing, then answer AMF (QUIESCED / QUIESCING / STANDBY / CSI remove), unless
+    /// the AMF thread already did.
     Deactivate {
-        amf: AmfResponder,
-        inv: Invocation,
-        quiescing: bool,
+        answer: Arc<CsiAnswer>,
     },
     Stop,
+}
+
+/// A CSI callback that must be answered exactly once: by the worker as soon as it has
+/// stopped writing, or by the AMF thread when that takes too long (an IMM call can block
+/// for 10 s, as long as AMF's whole callback timeout).
+pub struct CsiAnswer {
+    pub amf: AmfResponder,
+    pub inv: Invocation,
+    /// QUIESCING: answer, then saAmfCSIQuiescingComplete with the same invocation.
+    pub quiescing: bool,
+    answered: AtomicBool,
+}
+
+impl CsiAnswer {
+    pub fn new(amf: AmfResponder, inv: Invocation, quiescing: bool) -> CsiAnswer {
+        CsiAnswer {
+            amf,
+            inv,
+            quiescing,
+            answered: AtomicBool::new(false),
+        }
+    }
+
+    /// Answers OK unless already answered; returns whether this call did.
+    pub fn answer(&self) -> bool {
+        if self.answered.swap(true, Ordering::AcqRel) {
+            return false;
+        }
+        if let Err(e) = self.amf.response(self.inv, AisCode::OK) {
+            log::error!("answering the CSI callback: {e}");
+        }
+        if self.quiescing {
+            if let Err(e) = self.amf.quiescing_complete(self.inv, AisCode::OK) {
+                log::error!("{e}");
+            }
+        }
+        true
+    }
 }
 
 /// State the AMF thread reads without waiting.
@@ -51,7 +88,11 @@ pub struct Status {
     sync_queued: AtomicBool,
     /// Set by the worker on an error the component cannot recover from.
     pub fatal: Mutex<Option<String>>,
-    pub stop: Arc<AtomicBool>,
+    /// "Stop writing now": set on deactivation and shutdown, cleared on activation. The
+    /// worker's retry loops watch it, so a CSI answer never waits for IMM retries.
+    pub halt: Arc<AtomicBool>,
+    /// Cleared when the worker thread ends for any reason (a panic included).
+    pub worker_alive: AtomicBool,
 }
 
 impl Default for Status {
@@ -68,7 +109,8 @@ impl Status {
             active: AtomicBool::new(false),
             sync_queued: AtomicBool::new(false),
             fatal: Mutex::new(None),
-            stop: Arc::new(AtomicBool::new(false)),
+            halt: Arc::new(AtomicBool::new(false)),
+            worker_alive: AtomicBool::new(true),
         }
     }
 
@@ -162,7 +204,7 @@ impl SyncHandle {
         let bell = Arc::new(Doorbell::new()?);
         let status = Arc::new(Status::new());
         let mut settings = settings;
-        settings.policy.stop = Some(status.stop.clone());
+        settings.policy.stop = Some(status.halt.clone());
         let snap = Snapshotter::new()?;
         let mut w = Worker {
             s: settings,
@@ -175,6 +217,7 @@ impl SyncHandle {
             view: None,
             node_ready: false,
             base: Counters::default(),
+            base_monitor: MonitorStats::default(),
             counters: Counters::default(),
             status: status.clone(),
             rx,
@@ -183,7 +226,17 @@ impl SyncHandle {
         };
         let thread = std::thread::Builder::new()
             .name("macsync-sync".into())
-            .spawn(move || w.run())?;
+            .spawn(move || {
+                // Whatever ends this thread (a panic included), the healthcheck must know.
+                struct Alive(Arc<Status>);
+                impl Drop for Alive {
+                    fn drop(&mut self) {
+                        self.0.worker_alive.store(false, Ordering::Release);
+                    }
+                }
+                let _alive = Alive(w.status.clone());
+                w.run()
+            })?;
         Ok(SyncHandle {
             tx,
             bell,
@@ -208,7 +261,7 @@ impl SyncHandle {
     /// Asks the worker to stop and waits up to `grace` (a blocking IMM call can take 10 s;
     /// AMF expects a terminating component gone within its timeout, so do not wait for it).
     pub fn stop(mut self, grace: Duration) {
-        self.status.stop.store(true, Ordering::Relaxed);
+        self.status.halt.store(true, Ordering::Relaxed);
         self.request(Request::Stop);
         let deadline = Instant::now() + grace;
         if let Some(t) = self.thread.take() {
@@ -235,8 +288,10 @@ struct Worker {
     /// What IMM holds under the node object, as far as this process knows.
     view: Option<BTreeMap<Dn, IfRecord>>,
     node_ready: bool,
-    /// Counters found in IMM at start (they are cumulative across restarts).
+    /// Counters found in IMM when the node object was (re)read: cumulative across restarts.
     base: Counters,
+    /// The monitor's counters at that moment, so only what came after is added to `base`.
+    base_monitor: MonitorStats,
     counters: Counters,
     status: Arc<Status>,
     rx: Receiver<Request>,
@@ -290,20 +345,9 @@ impl Worker {
                         Request::Activate => {
                             self.sync(true);
                         }
-                        Request::Deactivate {
-                            amf,
-                            inv,
-                            quiescing,
-                        } => {
+                        Request::Deactivate { answer } => {
                             // The running sync (if any) has returned: no write follows this.
-                            if let Err(e) = amf.response(inv, AisCode::OK) {
-                                log::error!("answering the CSI callback: {e}");
-                            }
-                            if quiescing {
-                                if let Err(e) = amf.quiescing_complete(inv, AisCode::OK) {
-                                    log::error!("{e}");
-                                }
-                            }
+                            answer.answer();
                         }
                     }
                 }
@@ -374,6 +418,9 @@ impl Worker {
         // BAD_HANDLE (IMM restarted) and TIMEOUT (outcome unknown) are answered by
         // re-reading IMM and trying again, at most twice.
         for _ in 0..2 {
+            if !self.status.active.load(Ordering::Acquire) {
+                break;
+            }
             match &result {
                 Err(SyncError::Imm(e)) if e.is_bad_handle() => {
                     log::warn!("{e}: new IMM handles, implementer set again, view re-read");
@@ -415,7 +462,9 @@ impl Worker {
                         *self.status.fatal.lock().unwrap_or_else(|p| p.into_inner()) = Some(msg);
                         self.wake_main.ring();
                     }
-                    SyncError::Deactivated => log::info!("sync stopped: {e}"),
+                    SyncError::Deactivated | SyncError::Imm(Error::Cancelled(_)) => {
+                        log::info!("sync stopped: {e}")
+                    }
                     e => log::warn!("sync failed, will retry at the next healthcheck: {e}"),
                 }
                 false
@@ -563,6 +612,7 @@ impl Worker {
                 }
                 Err(e) => return Err(e.into()),
             }
+            self.base_monitor = self.monitor.stats();
             self.counters = self.base;
             self.node_ready = true;
         }
@@ -594,9 +644,11 @@ impl Worker {
 
     fn write_counters(&mut self) -> Result<(), SyncError> {
         let m = self.monitor.stats();
-        self.counters.change_events = self.base.change_events + m.changes;
-        self.counters.resyncs = self.base.resyncs + m.overruns;
-        self.counters.forged_dropped = self.base.forged_dropped + m.forged_dropped;
+        let b = &self.base_monitor;
+        self.counters.change_events = self.base.change_events + (m.changes - b.changes);
+        self.counters.resyncs = self.base.resyncs + (m.overruns - b.overruns);
+        self.counters.forged_dropped =
+            self.base.forged_dropped + (m.forged_dropped - b.forged_dropped);
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos() as i64);
@@ -624,6 +676,14 @@ fn create_or_replace(
         Ok(()) => {
             counters.created += 1;
             Ok(1)
+        }
+        Err(e) if e.code() == Some(AisCode::EXIST) && rec.mac.is_empty() => {
+            // The old object may hold a MAC this link no longer has; an update cannot clear
+            // it (no attribute with zero values), a new object can.
+            delete_if_present(oi, dn)?;
+            oi.create(model::IF_CLASS, Some(node), &attrs)?;
+            counters.updated += 1;
+            Ok(3)
         }
         Err(e) if e.code() == Some(AisCode::EXIST) => {
             oi.update(dn, &rec.attrs())?;

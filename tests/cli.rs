@@ -97,4 +97,16 @@ fn once_prints_the_table_as_it_would_be_written() {
         text.contains("macSyncInterfaceId=x\\,1,macSyncNodeId=PL-3"),
         "{text}"
     );
+    // A name ending in a backslash cannot be an unambiguous RDN: reported, not written.
+    common::ip(&["link", "add", "tb\\", "type", "veth", "peer", "name", "tc"]);
+    let out = macsync(&["--once", "--node", "PL-3"], &[]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("# not mirrored: 'tb\\\\' ends with a backslash"),
+        "{text}"
+    );
+    assert!(
+        text.contains("macSyncInterfaceId=tc,macSyncNodeId=PL-3"),
+        "{text}"
+    );
 }

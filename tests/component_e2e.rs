@@ -324,3 +324,123 @@ fn purge_deletes_this_nodes_objects_once_macsync_is_stopped() {
     assert!(!env.object_exists(NODE_DN));
     assert!(env.imm_interfaces().is_empty());
 }
+
+/// Interface-object writes so far (the node object's counters).
+fn if_writes(env: &SimEnv) -> u64 {
+    let c = env.counters();
+    c["objectsCreated"] + c["objectsUpdated"] + c["objectsDeleted"]
+}
+
+fn cb_responses(env: &SimEnv, callback: &str) -> Vec<opensaf_sim::events::Event> {
+    env.events_named("cb-response")
+        .into_iter()
+        .filter(|e| e.str("callback") == Some(callback))
+        .collect()
+}
+
+fn wait_for(what: &str, timeout: Duration, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !cond() {
+        assert!(Instant::now() < deadline, "{what}: not within {timeout:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn quiesced_is_answered_in_time_while_imm_retries_and_nothing_is_written_after() {
+    let (env, _mc) = started("quiesced");
+    // A sync stuck in IMM retries (TRY_AGAIN for 20 s, each call delayed 1 s).
+    env.sim_ok(&["fault", "try-again", "--ms", "20000"]);
+    env.sim_ok(&["fault", "delay", "--ms", "1000", "--for-ms", "20000"]);
+    ip(&["link", "add", "q0", "type", "veth", "peer", "name", "q1"]);
+    std::thread::sleep(PERIOD * 3);
+    let t0 = Instant::now();
+    env.sim_ok(&["amf", "csi-quiesced"]);
+    wait_for("QUIESCED answered", Duration::from_secs(5), || {
+        !cb_responses(&env, "csi-set-quiesced").is_empty()
+    });
+    let took = t0.elapsed();
+    let r = &cb_responses(&env, "csi-set-quiesced")[0];
+    assert_eq!(r.str("error"), Some("SA_AIS_OK"), "{r:?}");
+    assert!(
+        env.events_named("cb-timeout").is_empty(),
+        "{:?}",
+        env.events_named("cb-timeout")
+    );
+    assert!(took < Duration::from_secs(5), "answered after {took:?}");
+    // Quiesced: IMM is no longer written, even once IMM works again.
+    env.sim_ok(&["fault", "clear"]);
+    let before = (env.journal_bytes(), if_writes(&env));
+    ip(&["link", "set", "va0", "address", "02:00:00:00:0a:0a"]);
+    std::thread::sleep(PERIOD * 4);
+    assert_eq!(
+        (env.journal_bytes(), if_writes(&env)),
+        before,
+        "IMM written while quiesced"
+    );
+    // Active again: the pending changes arrive.
+    env.sim_ok(&["amf", "csi-active"]);
+    env.wait_mirrored(Duration::from_secs(10), "after re-activation");
+    assert_healthchecks_in_time(&env);
+}
+
+#[test]
+fn quiescing_answers_then_completes_and_remove_and_standby_stop_writes() {
+    let (env, _mc) = started("quiescing");
+    env.sim_ok(&["amf", "csi-quiescing"]);
+    wait_for("QUIESCING completed", Duration::from_secs(3), || {
+        !env.events_named("quiescing-complete").is_empty()
+    });
+    let answered = cb_responses(&env, "csi-set-quiescing");
+    assert_eq!(answered.len(), 1);
+    assert_eq!(answered[0].str("error"), Some("SA_AIS_OK"));
+    let done = &env.events_named("quiescing-complete")[0];
+    assert!(
+        done.num("t_us") >= answered[0].num("t_us"),
+        "complete before the answer"
+    );
+
+    for (cmd, callback) in [
+        ("csi-remove", "csi-remove"),
+        ("csi-standby", "csi-set-standby"),
+    ] {
+        env.sim_ok(&["amf", "csi-active"]);
+        env.wait_mirrored(Duration::from_secs(5), "active");
+        env.sim_ok(&["amf", cmd]);
+        wait_for(callback, Duration::from_secs(3), || {
+            !cb_responses(&env, callback).is_empty()
+        });
+        let before = (env.journal_bytes(), if_writes(&env));
+        ip(&[
+            "link",
+            "add",
+            &format!("{cmd}0"),
+            "type",
+            "veth",
+            "peer",
+            "name",
+            &format!("{cmd}1"),
+        ]);
+        std::thread::sleep(PERIOD * 4);
+        assert_eq!(
+            (env.journal_bytes(), if_writes(&env)),
+            before,
+            "IMM written after {cmd}"
+        );
+    }
+    env.sim_ok(&["amf", "csi-active"]);
+    env.wait_mirrored(Duration::from_secs(5), "active at last");
+    assert!(env.events_named("cb-timeout").is_empty());
+}
+
+#[test]
+fn imm_timeouts_with_unknown_outcome_converge_without_duplicates() {
+    let (env, _mc) = started("timeout");
+    // The next calls take effect and still answer SA_AIS_ERR_TIMEOUT: macsync cannot know.
+    env.sim_ok(&["fault", "timeout", "--count", "3"]);
+    ip(&["link", "add", "to0", "type", "veth", "peer", "name", "to1"]);
+    ip(&["link", "set", "va1", "address", "02:00:00:00:0b:0b"]);
+    ip(&["link", "del", "va2"]);
+    env.wait_mirrored(Duration::from_secs(15), "after TIMEOUTs");
+    assert_healthchecks_in_time(&env);
+}

@@ -139,11 +139,15 @@ unsafe extern "C" fn on_healthcheck(
     _comp: *const SaNameT,
     key: *mut SaAmfHealthcheckKeyT,
 ) {
-    // SAFETY: AMF passes a valid key for the duration of the callback (or NULL).
-    let key: Vec<u8> = unsafe { key.as_ref() }
-        .map(|k| k.key[..(k.keyLen as usize).min(SA_AMF_HEALTHCHECK_KEY_MAX)].to_vec())
-        .unwrap_or_default();
-    with_handler(|h, r, _| h.healthcheck(r, Invocation(inv), &key));
+    with_handler(|h, r, _| {
+        // SAFETY: AMF passes a valid key (or NULL) for the duration of the callback; the
+        // slice is used only inside it. No allocation: this runs at every healthcheck.
+        let key: &[u8] = match unsafe { key.as_ref() } {
+            Some(k) => &k.key[..(k.keyLen as usize).min(SA_AMF_HEALTHCHECK_KEY_MAX)],
+            None => &[],
+        };
+        h.healthcheck(r, Invocation(inv), key)
+    });
 }
 
 unsafe extern "C" fn on_csi_set(
@@ -311,6 +315,7 @@ impl Amf {
         comp: &str,
         key: &str,
         recovery: Recovery,
+        policy: &RetryPolicy,
     ) -> Result<(), Error> {
         let f = self
             .api()
@@ -318,17 +323,22 @@ impl Amf {
             .ok_or(missing("saAmfHealthcheckStart"))?;
         let name = self.names.make(comp)?;
         let k = hc_key(key)?;
-        // SAFETY: loaded function, live handle, pointers to live locals.
-        let rc = unsafe {
-            f(
-                self.handle(),
-                name.as_ptr(),
-                &k,
-                SaAmfHealthcheckInvocationT::SA_AMF_HEALTHCHECK_AMF_INVOKED,
-                recovery.0,
-            )
-        };
-        AisCode::from(rc).check("saAmfHealthcheckStart")
+        policy.run("saAmfHealthcheckStart", || {
+            // SAFETY: loaded function, live handle, pointers to live locals.
+            let rc = unsafe {
+                f(
+                    self.handle(),
+                    name.as_ptr(),
+                    &k,
+                    SaAmfHealthcheckInvocationT::SA_AMF_HEALTHCHECK_AMF_INVOKED,
+                    recovery.0,
+                )
+            };
+            match AisCode::from(rc) {
+                AisCode::OK => Ok(()),
+                c => Err(c),
+            }
+        })
     }
 
     pub fn healthcheck_stop(&self, comp: &str, key: &str) -> Result<(), Error> {

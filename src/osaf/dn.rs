@@ -34,6 +34,8 @@ pub enum DnError {
     },
     /// A trailing lone backslash.
     DanglingEscape(String),
+    /// A value ending in a backslash: IMM would read the separator after it as escaped.
+    TrailingBackslash(String),
 }
 
 impl fmt::Display for DnError {
@@ -58,6 +60,10 @@ impl fmt::Display for DnError {
                 }
             ),
             DnError::DanglingEscape(s) => write!(f, "'{s}' ends with a lone backslash"),
+            DnError::TrailingBackslash(s) => write!(
+                f,
+                "'{s}' ends with a backslash, which IMM would take as escaping the comma after it"
+            ),
         }
     }
 }
@@ -89,6 +95,12 @@ pub fn escape_value(raw: &[u8]) -> Result<String, DnError> {
         return Err(DnError::Empty);
     }
     check_chars(raw)?;
+    if raw.ends_with(b"\\") {
+        // IMM takes a comma right after a backslash as part of the value, so the separator
+        // after a value ending in a backslash would vanish and the object hang under the
+        // wrong parent. No escaping can avoid that: refuse the name.
+        return Err(DnError::TrailingBackslash(show(raw)));
+    }
     let mut out = String::with_capacity(raw.len() + 4);
     for &b in raw {
         if matches!(b, b',' | b'=' | b'\\') {
@@ -118,16 +130,10 @@ pub fn unescape_value(escaped: &str) -> Result<String, DnError> {
 
 /// Byte index of the first comma not escaped by a backslash.
 fn first_separator(s: &str) -> Option<usize> {
-    let mut escaped = false;
-    for (i, b) in s.bytes().enumerate() {
-        match b {
-            _ if escaped => escaped = false,
-            b'\\' => escaped = true,
-            b',' => return Some(i),
-            _ => {}
-        }
-    }
-    None
+    // IMM's own rule: any comma right after a backslash belongs to the value (so `\\,` is
+    // not "escaped backslash, then separator"; see [`escape_value`]).
+    let b = s.as_bytes();
+    (0..b.len()).find(|&i| b[i] == b',' && (i == 0 || b[i - 1] != b'\\'))
 }
 
 /// A validated DN in its escaped (wire) form.
@@ -259,10 +265,19 @@ mod tests {
         .unwrap();
         assert_eq!(dn.parent().unwrap().as_str(), "safVersion=1,safSuType=Y");
         assert_eq!(dn.rdn_value(), "safVersion=1,safCompType=X");
-        // An escaped backslash does not escape the comma after it.
-        let dn = Dn::parse("a=x\\\\,b=y", MAX_DN).unwrap();
-        assert_eq!(dn.parent().unwrap().as_str(), "b=y");
-        assert_eq!(dn.rdn_value(), "x\\");
+        // IMM's rule: a comma right after a backslash is never a separator.
+        let dn = Dn::parse("a=x\\\\,b=y,c=z", MAX_DN).unwrap();
+        assert_eq!(dn.parent().unwrap().as_str(), "c=z");
+        // A backslash followed by a comma in a value survives the round trip.
+        let node = Dn::parse("n=1", MAX_DN).unwrap();
+        let dn = Dn::child(Some(&node), "i", b"a\\,b", MAX_DN).unwrap();
+        assert_eq!(dn.as_str(), "i=a\\\\\\,b,n=1");
+        assert_eq!(dn.parent().unwrap(), node);
+        assert_eq!(dn.rdn_value(), "a\\,b");
+        // A value ending in a backslash cannot be written unambiguously.
+        let e = Dn::child(Some(&node), "i", b"x\\", MAX_DN).unwrap_err();
+        assert!(matches!(e, DnError::TrailingBackslash(_)), "{e}");
+        assert!(e.to_string().contains("ends with a backslash"));
         assert_eq!(Dn::parse("a=1", MAX_DN).unwrap().parent(), None);
     }
 

@@ -71,13 +71,14 @@ unsafe extern "C" fn on_admin_op(
         log::error!("IMM admin operation callback outside saImmOiDispatch: ignored");
         return;
     };
-    let object = names.read(object).unwrap_or_default();
-    // SAFETY: IMM passes a NULL-terminated parameter array valid during the callback.
-    let params = unsafe { decode_value_params(params, &names) };
-    // SAFETY: ROUTE points at the handler `ImmOi::dispatch` borrowed for the duration of
-    // the C dispatch call on this thread; callbacks run only inside it, one at a time.
-    let handler = unsafe { &mut *h };
+    // Everything that touches Rust code runs inside catch_unwind: nothing may unwind into C.
     if let Err(p) = catch_unwind(AssertUnwindSafe(|| {
+        let object = names.read(object).unwrap_or_default();
+        // SAFETY: IMM passes a NULL-terminated parameter array valid during the callback.
+        let params = unsafe { decode_value_params(params, &names) };
+        // SAFETY: ROUTE points at the handler `ImmOi::dispatch` borrowed for the duration of
+        // the C dispatch call on this thread; callbacks run only inside it, one at a time.
+        let handler = unsafe { &mut *h };
         handler.admin_operation(&responder, Invocation(inv), &object, op, &params)
     })) {
         PANIC.with(|slot| {

@@ -19,7 +19,7 @@ pub struct RetryPolicy {
     pub max_interval: Duration,
     /// Pause after BUSY (an admin operation or CCB is in progress).
     pub busy_interval: Duration,
-    /// When set, retrying stops and the call returns `Error::Cancelled`.
+    /// When set, no further try is made and the call returns `Error::Cancelled`.
     pub stop: Option<Arc<AtomicBool>>,
 }
 
@@ -74,6 +74,10 @@ impl RetryPolicy {
         let start = Instant::now();
         let mut interval = self.interval;
         loop {
+            // Also before the first try: a caller told to stop must not start a new call.
+            if self.stopping() {
+                return Err(Error::Cancelled(call));
+            }
             let code = match f() {
                 Ok(v) => return Ok(v),
                 Err(code) => code,

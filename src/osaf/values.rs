@@ -245,7 +245,8 @@ unsafe fn decode_value(ty: SaImmValueTypeT, p: *mut c_void, names: &NameFns) -> 
         }
         SaImmValueTypeT::SA_IMM_ATTR_SAANYT => {
             let any = &*(p as *const SaAnyT);
-            if any.bufferAddr.is_null() {
+            if any.bufferAddr.is_null() || any.bufferSize > isize::MAX as u64 {
+                // NULL, or a size no buffer can have: nothing trustworthy to read.
                 AttrValue::Any(Vec::new())
             } else {
                 AttrValue::Any(
