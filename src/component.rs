@@ -16,7 +16,7 @@ use crate::flag::ChangeFlag;
 use crate::model;
 use crate::netlink::{Monitor, MonitorOptions};
 use crate::osaf::{
-    AisCode, Amf, AmfHandler, AmfResponder, CsiDescriptor, Dn, HaState, Invocation, Recovery,
+    AisCode, Amf, AmfHandler, AmfResponder, CsiDescriptor, HaState, Invocation, Recovery,
     RetryPolicy,
 };
 use crate::sync::{CsiAnswer, ReportFn, Request, Status, SyncHandle, SyncSettings};
@@ -196,14 +196,7 @@ fn answer(amf: &AmfResponder, inv: Invocation, code: AisCode) {
 /// Errors are one line, for `macsync: <error>` and the log.
 pub fn run(cfg: &Config, apis: Apis, opts: Options, signals: Signals) -> Result<(), String> {
     let max = cfg.max_dn();
-    let parent = cfg
-        .parent_dn
-        .as_deref()
-        .map(|p| Dn::parse(p, max))
-        .transpose()
-        .map_err(|e| format!("--parent-dn: {e}"))?;
-    let node_dn =
-        model::node_dn(&cfg.node, parent.as_ref(), max).map_err(|e| format!("node name: {e}"))?;
+    let (parent, node_dn) = cfg.node_dns()?;
     let flag = Arc::new(ChangeFlag::new_raised());
     let monitor = Arc::new(
         Monitor::spawn(flag.clone(), MonitorOptions::default())

@@ -178,6 +178,20 @@ impl Config {
         Ok(Command::Run(Box::new(c)))
     }
 
+    /// The parent DN (if any) and this node's object DN, as IMM will see them.
+    pub fn node_dns(&self) -> Result<(Option<crate::osaf::Dn>, crate::osaf::Dn), String> {
+        let max = self.max_dn();
+        let parent = self
+            .parent_dn
+            .as_deref()
+            .map(|p| crate::osaf::Dn::parse(p, max))
+            .transpose()
+            .map_err(|e| format!("--parent-dn: {e}"))?;
+        let node = crate::model::node_dn(&self.node, parent.as_ref(), max)
+            .map_err(|e| format!("node name: {e}"))?;
+        Ok((parent, node))
+    }
+
     /// The longest DN IMM will take with this configuration.
     pub fn max_dn(&self) -> usize {
         if self.long_dns {

@@ -5,18 +5,10 @@ use std::fmt::Write as _;
 use crate::config::Config;
 use crate::model;
 use crate::netlink::Snapshotter;
-use crate::osaf::Dn;
 
 pub fn run(cfg: &Config) -> Result<String, String> {
     let max = cfg.max_dn();
-    let parent = cfg
-        .parent_dn
-        .as_deref()
-        .map(|p| Dn::parse(p, max))
-        .transpose()
-        .map_err(|e| format!("--parent-dn: {e}"))?;
-    let node =
-        model::node_dn(&cfg.node, parent.as_ref(), max).map_err(|e| format!("node name: {e}"))?;
+    let (_, node) = cfg.node_dns()?;
     let links = Snapshotter::new()
         .and_then(|mut s| s.dump().map_err(std::io::Error::other))
         .map_err(|e| format!("link snapshot: {e}"))?;

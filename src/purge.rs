@@ -6,19 +6,11 @@
 
 use crate::config::Config;
 use crate::model;
-use crate::osaf::{AisCode, Dn, ImmOi, RetryPolicy};
+use crate::osaf::{AisCode, ImmOi, RetryPolicy};
 use opensaf_sys::Apis;
 
 pub fn run(cfg: &Config, apis: Apis) -> Result<String, String> {
-    let max = cfg.max_dn();
-    let parent = cfg
-        .parent_dn
-        .as_deref()
-        .map(|p| Dn::parse(p, max))
-        .transpose()
-        .map_err(|e| format!("--parent-dn: {e}"))?;
-    let node =
-        model::node_dn(&cfg.node, parent.as_ref(), max).map_err(|e| format!("node name: {e}"))?;
+    let (_, node) = cfg.node_dns()?;
     let implementer = model::implementer_name(&cfg.node);
     // A short retry budget: a live macsync holds the name, and that is an error here.
     let policy = RetryPolicy {

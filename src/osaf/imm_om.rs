@@ -110,16 +110,7 @@ impl ImmOm {
                 attrValue: &mut class_ptr as *mut *mut c_char as *mut c_void,
             },
         };
-        let wanted: Vec<_> = attrs
-            .unwrap_or(&[])
-            .iter()
-            .map(|a| cstring(a))
-            .collect::<Result<_, _>>()?;
-        let mut wanted_ptrs: Vec<SaImmAttrNameT> = wanted
-            .iter()
-            .map(|c| c.as_ptr() as SaImmAttrNameT)
-            .collect();
-        wanted_ptrs.push(std::ptr::null_mut());
+        let wanted = AttrNames::new(attrs)?;
         let mut options = if attrs.is_some() {
             SA_IMM_SEARCH_GET_SOME_ATTR
         } else {
@@ -149,11 +140,7 @@ impl ImmOm {
                     } else {
                         std::ptr::null()
                     },
-                    if attrs.is_some() {
-                        wanted_ptrs.as_ptr()
-                    } else {
-                        std::ptr::null()
-                    },
+                    wanted.as_ptr(),
                     &mut sh,
                 )
             };
@@ -168,17 +155,6 @@ impl ImmOm {
             Err(e) if e.code() == Some(AisCode::NOT_EXIST) => return Ok(Vec::new()),
             Err(e) => return Err(e),
         };
-        struct Finalize(
-            SaImmSearchHandleT,
-            unsafe extern "C" fn(SaImmSearchHandleT) -> SaAisErrorT,
-        );
-        impl Drop for Finalize {
-            fn drop(&mut self) {
-                // SAFETY: the search handle came from a successful SearchInitialize and is
-                // finalized exactly once.
-                unsafe { (self.1)(self.0) };
-            }
-        }
         let _fin = Finalize(search, fin);
         let mut out = Vec::new();
         loop {
@@ -223,44 +199,14 @@ impl ImmOm {
         let mut acc: SaImmAccessorHandleT = 0;
         // SAFETY: loaded function, live handle, pointer to a local.
         AisCode::from(unsafe { init(self.handle, &mut acc) }).check("saImmOmAccessorInitialize")?;
-        struct Finalize(
-            SaImmAccessorHandleT,
-            unsafe extern "C" fn(SaImmAccessorHandleT) -> SaAisErrorT,
-        );
-        impl Drop for Finalize {
-            fn drop(&mut self) {
-                // SAFETY: the accessor came from a successful AccessorInitialize, finalized once.
-                unsafe { (self.1)(self.0) };
-            }
-        }
         let _fin = Finalize(acc, fin);
         let name = self.names.make(dn.as_str())?;
-        let wanted: Vec<_> = attrs
-            .unwrap_or(&[])
-            .iter()
-            .map(|a| cstring(a))
-            .collect::<Result<_, _>>()?;
-        let mut wanted_ptrs: Vec<SaImmAttrNameT> = wanted
-            .iter()
-            .map(|c| c.as_ptr() as SaImmAttrNameT)
-            .collect();
-        wanted_ptrs.push(std::ptr::null_mut());
+        let wanted = AttrNames::new(attrs)?;
         let result = self.policy.run("saImmOmAccessorGet_2", || {
             let mut values: *mut *mut SaImmAttrValuesT_2 = std::ptr::null_mut();
             // SAFETY: loaded function, live accessor; name and attribute list outlive the
             // call; the returned array is valid until the next call on the accessor.
-            let rc = unsafe {
-                get(
-                    acc,
-                    name.as_ptr(),
-                    if attrs.is_some() {
-                        wanted_ptrs.as_ptr()
-                    } else {
-                        std::ptr::null()
-                    },
-                    &mut values,
-                )
-            };
+            let rc = unsafe { get(acc, name.as_ptr(), wanted.as_ptr(), &mut values) };
             match AisCode::from(rc) {
                 // SAFETY: as above, decoded before any other call on the accessor.
                 AisCode::OK => Ok(Some(unsafe { decode_attrs(values, &self.names) })),
@@ -272,6 +218,51 @@ impl ImmOm {
             dn: dn.as_str().to_string(),
             attrs,
         }))
+    }
+}
+
+/// A NULL-terminated attribute-name list for IMM (`attrs` None: NULL, meaning "all").
+struct AttrNames {
+    _names: Vec<std::ffi::CString>,
+    ptrs: Vec<SaImmAttrNameT>,
+    all: bool,
+}
+
+impl AttrNames {
+    fn new(attrs: Option<&[&str]>) -> Result<AttrNames, Error> {
+        let names: Vec<_> = attrs
+            .unwrap_or(&[])
+            .iter()
+            .map(|a| cstring(a))
+            .collect::<Result<_, _>>()?;
+        let mut ptrs: Vec<SaImmAttrNameT> =
+            names.iter().map(|c| c.as_ptr() as SaImmAttrNameT).collect();
+        ptrs.push(std::ptr::null_mut());
+        Ok(AttrNames {
+            _names: names,
+            ptrs,
+            all: attrs.is_none(),
+        })
+    }
+
+    /// Valid while `self` lives: the CStrings' heap buffers do not move.
+    fn as_ptr(&self) -> *const SaImmAttrNameT {
+        if self.all {
+            std::ptr::null()
+        } else {
+            self.ptrs.as_ptr()
+        }
+    }
+}
+
+/// Finalizes a search or accessor handle (both are SaUint64T) when the read is over.
+struct Finalize(u64, unsafe extern "C" fn(u64) -> SaAisErrorT);
+
+impl Drop for Finalize {
+    fn drop(&mut self) {
+        // SAFETY: the handle came from a successful SearchInitialize / AccessorInitialize
+        // and this guard is its only owner, so it is finalized exactly once.
+        unsafe { (self.1)(self.0) };
     }
 }
 
