@@ -444,3 +444,22 @@ fn imm_timeouts_with_unknown_outcome_converge_without_duplicates() {
     env.wait_mirrored(Duration::from_secs(15), "after TIMEOUTs");
     assert_healthchecks_in_time(&env);
 }
+
+#[test]
+fn link_up_and_down_refresh_oper_state_within_a_period() {
+    let (env, _mc) = started("operstate");
+    // IF_OPER_DOWN (2) while both ends are down; IF_OPER_UP (6) once both are up.
+    assert_eq!(env.imm_oper("va0"), Some(2));
+    let t0 = Instant::now();
+    ip(&["link", "set", "va0", "up"]);
+    ip(&["link", "set", "vb0", "up"]);
+    wait_for("operState UP in IMM", PERIOD + SLACK, || {
+        env.imm_oper("va0") == Some(6)
+    });
+    ip(&["link", "set", "vb0", "down"]);
+    // The peer went down: va0 is now IF_OPER_LOWERLAYERDOWN (3).
+    wait_for("operState LOWERLAYERDOWN in IMM", PERIOD + SLACK, || {
+        env.imm_oper("va0") == Some(3)
+    });
+    eprintln!("up/down -> IMM operState in {:?}", t0.elapsed());
+}

@@ -152,6 +152,21 @@ impl SimEnv {
         })
     }
 
+    /// The operState IMM holds for one interface.
+    pub fn imm_oper(&self, ifname: &str) -> Option<u32> {
+        let dn = macsync::osaf::Dn::child(
+            Some(&macsync::osaf::Dn::parse(NODE_DN, 255).unwrap()),
+            "macSyncInterfaceId",
+            ifname.as_bytes(),
+            255,
+        )
+        .unwrap();
+        self.read(|st| match st.objects.get(dn.as_str())?.get("operState") {
+            Some([Value::Uint32(n)]) => Some(*n),
+            _ => None,
+        })
+    }
+
     /// The node object's counters (syncs, objectsCreated, ...).
     pub fn counters(&self) -> BTreeMap<String, u64> {
         self.read(|st| {
