@@ -111,8 +111,9 @@ impl Monitor {
         // refused (no CAP_NET_ADMIN in the initial namespace) and net.core.rmem_max capped it.
         if rcvbuf_effective / 2 < opts.rcvbuf {
             log::warn!(
-                "netlink monitor: receive buffer {rcvbuf_effective} bytes, asked for {} \
-                 (raise net.core.rmem_max): overflows will cost full resyncs",
+                "netlink monitor: got a {} byte receive buffer, asked for {} (no CAP_NET_ADMIN \
+                 for SO_RCVBUFFORCE; raise net.core.rmem_max): bursts may cost full resyncs",
+                rcvbuf_effective / 2,
                 opts.rcvbuf
             );
         }
