@@ -4,7 +4,7 @@
 //! | key | default | meaning |
 //! | --- | --- | --- |
 //! | `imm_latency_us` | 0 | emulated cost of each IMM server round trip |
-//! | `callback_timeout_ms` | 10000 | how long AMF waits for a CSI/terminate response |
+//! | `callback_timeout_ms` | 10000 | how long AMF waits for a CSI/terminate response (then gives the invocation up) |
 //! | `csi_name` | `safCsi=macsync,safSi=macsync,safApp=macsync` | CSI given to the component |
 //! | `csi_on_register` | 1 | assign the CSI (ACTIVE) right after register |
 

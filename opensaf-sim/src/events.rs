@@ -3,9 +3,15 @@
 //! `opensaf-sim events` can read it from another process. Every line has `time`
 //! (RFC 3339 UTC), `t_us` (Unix microseconds), `pid` and `event`; healthcheck lines also
 //! carry `latency_us`. The file is rotated to `events.log.1` past 16 MiB.
+//!
+//! Emitting is cheap: the pid is cached (reset in a forked child) and the file's size is
+//! looked at only every [`CHECK_EVERY`] lines or once this process's own writes could have
+//! taken it past the limit (other processes append too, hence the periodic look, which
+//! also notices a rotation done by another process and reopens the new file).
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -13,6 +19,8 @@ use crate::util::{format_rfc3339, json_escape, lock, unix_now};
 
 pub const FILE: &str = "events.log";
 const ROTATE_AT: u64 = 16 << 20;
+/// Lines written between two looks at the file's real size and identity.
+pub const CHECK_EVERY: u32 = 64;
 
 /// A field value.
 #[derive(Debug, Clone, PartialEq)]
@@ -54,17 +62,68 @@ impl From<bool> for Val {
     }
 }
 
+/// The open log and what this process knows of its size.
+struct Open {
+    file: File,
+    ino: u64,
+    /// The size when last looked at plus what this process wrote since.
+    size: u64,
+    /// Lines written since the last look.
+    lines: u32,
+}
+
 pub struct EventLog {
     path: PathBuf,
-    file: Mutex<Option<File>>,
+    file: Mutex<Option<Open>>,
+    rotate_at: u64,
 }
 
 impl EventLog {
     pub fn new(dir: &Path) -> EventLog {
+        EventLog::with_rotation(dir, ROTATE_AT)
+    }
+
+    /// A log rotated past `rotate_at` bytes (for tests; [`EventLog::new`] uses 16 MiB).
+    pub fn with_rotation(dir: &Path, rotate_at: u64) -> EventLog {
         EventLog {
             path: dir.join(FILE),
             file: Mutex::new(None),
+            rotate_at,
         }
+    }
+
+    fn open(&self) -> Option<Open> {
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)
+            .ok()?;
+        let meta = file.metadata().ok()?;
+        Some(Open {
+            file,
+            ino: meta.ino(),
+            size: meta.len(),
+            lines: 0,
+        })
+    }
+
+    /// Whether the open file must be given up: rotated (here, past the limit, or by
+    /// another process: the path no longer names it).
+    fn must_reopen(&self, o: &mut Open) -> bool {
+        o.lines = 0;
+        // Rotated by another process: reopen (renaming now would rotate its new file).
+        if fs::metadata(&self.path).map_or(true, |m| m.ino() != o.ino) {
+            return true;
+        }
+        match o.file.metadata() {
+            Ok(m) => o.size = m.len(),
+            Err(_) => return true,
+        }
+        if o.size > self.rotate_at {
+            let _ = fs::rename(&self.path, self.path.with_extension("log.1"));
+            return true;
+        }
+        false
     }
 
     /// Appends one event. Logging never fails the API call that reports it.
@@ -74,7 +133,7 @@ impl EventLog {
             "{{\"time\":\"{}\",\"t_us\":{},\"pid\":{},\"event\":\"{}\"",
             format_rfc3339(now),
             now.as_micros(),
-            std::process::id(),
+            crate::util::pid(),
             json_escape(event)
         );
         for (k, v) in fields {
@@ -89,16 +148,13 @@ impl EventLog {
         line.push_str("}\n");
         let mut guard = lock(&self.file);
         if guard.is_none() {
-            *guard = OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&self.path)
-                .ok();
+            *guard = self.open();
         }
-        if let Some(f) = guard.as_mut() {
-            let _ = f.write_all(line.as_bytes());
-            if f.metadata().map(|m| m.len() > ROTATE_AT).unwrap_or(false) {
-                let _ = fs::rename(&self.path, self.path.with_extension("log.1"));
+        if let Some(o) = guard.as_mut() {
+            let _ = o.file.write_all(line.as_bytes());
+            o.size += line.len() as u64;
+            o.lines += 1;
+            if (o.lines >= CHECK_EVERY || o.size > self.rotate_at) && self.must_reopen(o) {
                 *guard = None;
             }
         }
@@ -282,6 +338,66 @@ mod tests {
         assert_eq!(ev[0].name(), "hc-answered");
         assert_eq!(ev[0].str("key"), Some("k\"1"));
         assert_eq!(ev[0].num("latency_us"), Some(42));
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    fn temp(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("osim-ev-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn rotation_without_a_size_check_per_line() {
+        let dir = temp("rot");
+        let log = EventLog::with_rotation(&dir, 4096);
+        // ~100 bytes a line: the limit is crossed after ~40 lines; this process's own
+        // writes tell it so without waiting for the periodic look.
+        let n = 60;
+        for i in 0..n {
+            log.emit("hc-sent", &[("invocation", (i as u64).into())]);
+        }
+        let old = fs::metadata(dir.join("events.log.1")).unwrap().len();
+        assert!((4096..4096 + 200).contains(&old), "rotated at {old} bytes");
+        let ev = read_all(&dir);
+        assert_eq!(ev.len(), n, "nothing lost");
+        for (i, e) in ev.iter().enumerate() {
+            assert_eq!(e.num("invocation"), Some(i as i128), "in order");
+            assert_eq!(e.num("pid"), Some(i128::from(std::process::id())));
+            assert!(e.str("time").is_some() && e.num("t_us").is_some());
+        }
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn writes_of_other_processes_and_their_rotation_are_noticed() {
+        let dir = temp("other");
+        let log = EventLog::with_rotation(&dir, 8192);
+        log.emit("first", &[]);
+        // Another process appends past the limit: noticed at the next periodic look.
+        let filler = format!("{}\n", "x".repeat(9000));
+        OpenOptions::new()
+            .append(true)
+            .open(dir.join(FILE))
+            .unwrap()
+            .write_all(filler.as_bytes())
+            .unwrap();
+        for _ in 0..CHECK_EVERY {
+            log.emit("mine", &[]);
+        }
+        assert!(fs::metadata(dir.join("events.log.1")).unwrap().len() > 8192);
+        // Another process rotates: this one follows into the new file within
+        // CHECK_EVERY lines, without rotating it again.
+        fs::rename(dir.join(FILE), dir.join("events.log.1")).unwrap();
+        for _ in 0..CHECK_EVERY + 1 {
+            log.emit("after", &[]);
+        }
+        let current = fs::read_to_string(dir.join(FILE)).unwrap();
+        assert!(current.lines().count() >= 1);
+        assert!(current
+            .lines()
+            .all(|l| Event::parse(l).unwrap().name() == "after"));
         fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -3,8 +3,8 @@
 use std::fs;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard, Once};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Locks a mutex even if a panicking thread poisoned it: a panic is already caught at the
@@ -19,6 +19,29 @@ pub fn unix_now() -> Duration {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default()
+}
+
+/// This process's id without a system call per use (the event log stamps every line
+/// with it). The cache is cleared in the child of a `fork`, which has another pid.
+pub fn pid() -> u32 {
+    static PID: AtomicU32 = AtomicU32::new(0);
+    static ATFORK: Once = Once::new();
+    extern "C" fn forget_in_child() {
+        PID.store(0, Ordering::Relaxed);
+    }
+    let p = PID.load(Ordering::Relaxed);
+    if p != 0 {
+        return p;
+    }
+    // Registered before the first value is cached, so no child can inherit a stale one.
+    // SAFETY: registers a handler that only stores to an atomic (async-signal-safe); the
+    // library is never unloaded (and glibc drops a library's handlers when it is).
+    ATFORK.call_once(|| unsafe {
+        libc::pthread_atfork(None, None, Some(forget_in_child));
+    });
+    let p = std::process::id();
+    PID.store(p, Ordering::Relaxed);
+    p
 }
 
 /// Unix time in milliseconds.
@@ -234,6 +257,35 @@ mod tests {
             format_rfc3339(Duration::from_secs(951_782_400)),
             "2000-02-29T00:00:00.000000Z"
         );
+    }
+
+    #[test]
+    fn pid_is_cached_and_right_after_fork() {
+        assert_eq!(pid(), std::process::id());
+        let mut fds = [0; 2];
+        // SAFETY: a two-int array for pipe(2).
+        assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+        // SAFETY: the child only calls pid() (an atomic and getpid), write(2) and _exit.
+        let child = unsafe { libc::fork() };
+        assert!(child >= 0);
+        if child == 0 {
+            let p = pid();
+            // SAFETY: writes 4 bytes from a live u32 to the pipe; _exit never returns.
+            unsafe {
+                libc::write(fds[1], (&p as *const u32).cast(), 4);
+                libc::_exit(0);
+            }
+        }
+        let mut got = 0u32;
+        // SAFETY: reads 4 bytes into a live u32 from the pipe; waits for the child.
+        unsafe {
+            libc::close(fds[1]);
+            assert_eq!(libc::read(fds[0], (&mut got as *mut u32).cast(), 4), 4);
+            libc::close(fds[0]);
+            libc::waitpid(child, std::ptr::null_mut(), 0);
+        }
+        assert_eq!(got, child as u32, "the child's own pid, not the cached one");
+        assert_eq!(pid(), std::process::id());
     }
 
     #[test]

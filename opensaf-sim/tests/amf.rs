@@ -7,6 +7,7 @@
 mod common;
 
 use std::ffi::CStr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -196,6 +197,15 @@ fn accept_initial_csi(env: &Env, h: u64, fd: u64) {
         panic!("expected CSI set, got {cbs:?}")
     };
     assert_eq!(respond(env, h, inv, 1), OK);
+}
+
+/// The HA state the simulator records for the component (`opensaf-sim status`).
+fn ha_state(env: &Env) -> String {
+    let out = env.cli_ok(&["status"]);
+    out.split_whitespace()
+        .find_map(|w| w.strip_prefix("ha="))
+        .unwrap_or_else(|| panic!("no HA state in {out}"))
+        .to_string()
 }
 
 #[test]
@@ -573,38 +583,71 @@ fn healthcheck_timing_answers_timeouts_failures() {
             panic!("{cbs:?}")
         };
         // No answer: a timeout after max-duration, with the recovery asked for.
-        std::thread::sleep(Duration::from_millis(120));
+        let deadline = Instant::now() + Duration::from_millis(500);
+        while env.events_named("hc-timeout").is_empty() {
+            assert!(Instant::now() < deadline, "no hc-timeout");
+            std::thread::sleep(Duration::from_millis(2));
+        }
         let to = env.events_named("hc-timeout");
         assert_eq!(to.len(), 1, "one timeout recorded");
         assert_eq!(to[0].str("recovery"), Some("COMPONENT_FAILOVER"));
+        assert_eq!(to[0].num("invocation"), Some(inv as i128));
         assert!(to[0].num("latency_us").unwrap() >= 40_000);
-        // The period expired while the answer was pending: the next callback follows the
-        // (late) answer at once.
-        assert!(!readable(fd, 0));
-        let late = Instant::now();
-        assert_eq!(respond(env, h, inv, 1), OK);
-        assert!(readable(fd, 10), "fires right after the answer");
-        assert!(late.elapsed() < Duration::from_millis(15));
+        // AMF gave up on the invocation (it runs the recovery) but keeps supervising until
+        // the recovery happens: the next callback came when the period did.
+        assert!(
+            readable(fd, 100),
+            "the next healthcheck followed the timeout"
+        );
+        let sent: Vec<i128> = env
+            .events_named("hc-sent")
+            .iter()
+            .map(|e| e.num("t_us").unwrap())
+            .collect();
+        assert_eq!(sent.len(), 3, "{sent:?}");
+        let gap = sent[2] - sent[1];
+        assert!(
+            (55_000..100_000).contains(&gap),
+            "period after a timeout: {gap} us"
+        );
+        // A late answer finds no invocation, whatever it says, and is recorded as such.
+        for (answer, recorded) in [(1, "SA_AIS_OK"), (6, "SA_AIS_ERR_FAILED_OPERATION")] {
+            assert_eq!(
+                respond(env, h, inv, answer),
+                err(12),
+                "late answer {answer}"
+            );
+            let late = env.events_named("hc-late-response");
+            let last = late.last().unwrap();
+            assert_eq!(last.num("invocation"), Some(inv as i128));
+            assert_eq!(last.str("key"), Some("fast"));
+            assert_eq!(last.str("error"), Some(recorded));
+            assert_eq!(last.str("result"), Some("SA_AIS_ERR_NOT_EXIST"));
+            assert!(last.num("latency_us").unwrap() >= 40_000);
+        }
+        assert_eq!(env.events_named("hc-late-response").len(), 2);
+        assert!(env.events_named("hc-failed").is_empty(), "a refused answer");
         assert_eq!(dispatch(env, h, 2), OK);
-        let Cb::Hc { inv, .. } = take()[0] else {
+        let Cb::Hc { inv: next, .. } = take()[0] else {
             panic!()
         };
+        assert_ne!(next, inv);
         // An error answer is a healthcheck failure; errors other than FAILED_OPERATION are
         // turned into FAILED_OPERATION.
-        assert_eq!(respond(env, h, inv, 6), OK);
+        assert_eq!(respond(env, h, next, 6), OK);
         let f = env.events_named("hc-failed");
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].str("error"), Some("SA_AIS_ERR_FAILED_OPERATION"));
         assert_eq!(f[0].str("recovery"), Some("COMPONENT_FAILOVER"));
         let answered = env.events_named("hc-answered");
-        assert_eq!(answered.len(), 3);
+        assert_eq!(answered.len(), 2, "the late answer is not an answer");
         assert!(answered
             .iter()
             .all(|e| e.num("latency_us").is_some() && e.str("time").is_some()));
-        assert_eq!(
-            answered[1].get("late"),
-            Some(&opensaf_sim::events::Val::Bool(true))
-        );
+        // The timeout comes before the late attempt in the log.
+        let names: Vec<String> = env.events().iter().map(|e| e.name().to_string()).collect();
+        let pos = |n: &str| names.iter().position(|x| x == n).unwrap();
+        assert!(pos("hc-timeout") < pos("hc-late-response"));
     });
 }
 
@@ -698,7 +741,7 @@ fn quiescing_remove_terminate_from_cli() {
             assert_eq!(respond(env, h, inv, 1), OK);
             // A callback left unanswered is recorded as a timeout after callback_timeout_ms.
             env.cli_ok(&["amf", "csi-active"]);
-            let Cb::CsiSet { ha, .. } = wait_dispatch(env, h, fd, 500)[0].clone() else {
+            let Cb::CsiSet { inv, ha, .. } = wait_dispatch(env, h, fd, 500)[0].clone() else {
                 panic!()
             };
             assert_eq!(ha, 1);
@@ -706,6 +749,9 @@ fn quiescing_remove_terminate_from_cli() {
             let to = env.events_named("cb-timeout");
             assert_eq!(to.len(), 1);
             assert_eq!(to[0].str("callback"), Some("csi-set-active"));
+            // AMF gave up on it: the late answer is refused and changes nothing.
+            assert_eq!(respond(env, h, inv, 1), err(12));
+            assert_eq!(ha_state(env), "-", "still removed");
             env.cli_ok(&["amf", "terminate"]);
             let Cb::Terminate { inv } = wait_dispatch(env, h, fd, 500)[0].clone() else {
                 panic!()
@@ -849,6 +895,352 @@ fn project_amf_model_configures_the_healthcheck() {
             assert!(cbs
                 .iter()
                 .any(|c| matches!(c, Cb::Hc { key, .. } if key == "macsync")));
+        },
+    );
+}
+
+/// The runtime-object creates of one slowed-down IMM client, until `stop`: how long each
+/// took. (The OI handle is its own, finalized at the end, so the rows of a table can each
+/// start one.)
+fn slow_imm_writer(env: &Env, prefix: &str, stop: &AtomicBool) -> Vec<Duration> {
+    let oi = oi_init(env, None);
+    assert_eq!(impl_set(env, oi, "macsync-SC-1"), OK);
+    let node = format!("macSyncNodeId={prefix}");
+    let b = [attr(env, "macSyncNodeId", T_STRING, &[V::Str(&node)])];
+    assert_eq!(rt_create(env, oi, "MacSyncNode", None, &b), OK);
+    let mut took = Vec::new();
+    while !stop.load(Ordering::Acquire) {
+        let rdn = format!("macSyncInterfaceId=eth{}", took.len());
+        let t = Instant::now();
+        assert_eq!(create_if(env, oi, &node, &rdn, "02:00:00:00:00:01"), OK);
+        took.push(t.elapsed());
+    }
+    assert_eq!(call!(env.oi().saImmOiFinalize, oi), OK);
+    took
+}
+
+/// How a row of `healthchecks_never_wait_behind_slow_imm_calls` slows IMM down.
+enum SlowImm {
+    /// An `opensaf-sim` command (a setting or a fault); every IMM call then takes at
+    /// least the duration.
+    Cli(&'static [&'static str], Duration),
+    /// Another writer holds the IMM store's lock (`imm.lock`, through its own open file
+    /// description, exactly as another process would) for stretches of this long.
+    StoreLockHeld(Duration),
+}
+
+/// Sets a stop flag when dropped, also when a failed assertion unwinds (so the scoped
+/// threads end and the failure is reported instead of hanging the test).
+struct StopOnDrop<'a>(&'a AtomicBool);
+
+impl Drop for StopOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Release);
+    }
+}
+
+/// Holds `imm.lock` exclusively in `hold` stretches (10 ms apart) until `stop`.
+fn hold_store_lock(dir: &std::path::Path, hold: Duration, stop: &AtomicBool) {
+    use std::os::fd::AsRawFd;
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(dir.join("imm.lock"))
+        .unwrap();
+    while !stop.load(Ordering::Acquire) {
+        // SAFETY: flock on a descriptor this function owns.
+        assert_eq!(unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) }, 0);
+        std::thread::sleep(hold);
+        // SAFETY: as above.
+        unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_UN) };
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// HealthcheckStart does not wait for IMM either: AMF read the component's keys at
+/// register. Checked with the store's lock surely held (by this thread, through its own
+/// open file description, as another process would).
+fn healthcheck_start_while_store_locked(env: &Env, h: u64) {
+    use std::os::fd::AsRawFd;
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(env.dir.join("imm.lock"))
+        .unwrap();
+    // SAFETY: flock on a descriptor this function owns (unlocked when it is closed).
+    assert_eq!(unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) }, 0);
+    let t = Instant::now();
+    assert_eq!(hc_start(env, h, COMP, &key("macsync"), 2, 2), OK);
+    let took = t.elapsed();
+    drop(f);
+    let n = Name::new(env, COMP);
+    assert_eq!(
+        call!(env.amf().saAmfHealthcheckStop, h, n.ptr(), &key("macsync")),
+        OK
+    );
+    assert!(
+        took < Duration::from_millis(10),
+        "saAmfHealthcheckStart took {took:?} while IMM was busy"
+    );
+}
+
+#[test]
+fn healthchecks_never_wait_behind_slow_imm_calls() {
+    isolated(
+        "healthchecks_never_wait_behind_slow_imm_calls",
+        &[],
+        |env| {
+            env.load_xml("tests/data/amf-model.xml");
+            env.load_xml("../samples/macsync-classes.xml");
+            let h = init(env, &all_callbacks());
+            let fd = sel(env, h);
+            register(env, h);
+            accept_initial_csi(env, h, fd);
+            // p50: period 50 ms, max-duration 2 s (a slow answer is measured, not timed out).
+            assert_eq!(hc_start(env, h, COMP, &key("p50"), 1, 2), OK);
+            const PERIOD_MS: i128 = 50;
+            let table: &[SlowImm] = &[
+                SlowImm::Cli(
+                    &["config", "imm_latency_us=20000"],
+                    Duration::from_millis(20),
+                ),
+                SlowImm::Cli(
+                    &["fault", "delay", "--ms", "200"],
+                    Duration::from_millis(200),
+                ),
+                SlowImm::StoreLockHeld(Duration::from_millis(400)),
+            ];
+            const WINDOW: Duration = Duration::from_millis(1500);
+            // Answer latency bound: far below every row's IMM delay.
+            const BOUND_US: i128 = 10_000;
+            let amf_stop = AtomicBool::new(false);
+            std::thread::scope(|s| {
+                // The AMF thread answers every healthcheck as soon as its fd is readable.
+                let amf_thread = s.spawn(|| {
+                    let mut answered = 0;
+                    while !amf_stop.load(Ordering::Acquire) {
+                        if !readable(fd, 20) {
+                            continue;
+                        }
+                        assert_eq!(dispatch(env, h, 2), OK);
+                        for cb in take() {
+                            if let Cb::Hc { inv, .. } = cb {
+                                assert_eq!(respond(env, h, inv, 1), OK);
+                                answered += 1;
+                            }
+                        }
+                    }
+                    answered
+                });
+                let stop_amf = StopOnDrop(&amf_stop);
+                for (row, slow) in table.iter().enumerate() {
+                    env.cli_ok(&["config", "imm_latency_us=0"]);
+                    if let SlowImm::Cli(args, _) = slow {
+                        env.cli_ok(args);
+                    }
+                    let imm_stop = AtomicBool::new(false);
+                    let from_us = opensaf_sim::util::unix_now().as_micros() as i128;
+                    let took = std::thread::scope(|s2| {
+                        let _stop_imm = StopOnDrop(&imm_stop);
+                        if let SlowImm::StoreLockHeld(hold) = slow {
+                            s2.spawn(|| hold_store_lock(&env.dir, *hold, &imm_stop));
+                        }
+                        let w = s2.spawn(|| slow_imm_writer(env, &format!("row{row}"), &imm_stop));
+                        std::thread::sleep(WINDOW / 3);
+                        if let SlowImm::StoreLockHeld(_) = slow {
+                            healthcheck_start_while_store_locked(env, h);
+                        }
+                        std::thread::sleep(WINDOW - WINDOW / 3);
+                        imm_stop.store(true, Ordering::Release);
+                        w.join().unwrap()
+                    });
+                    let to_us = opensaf_sim::util::unix_now().as_micros() as i128;
+                    env.cli_ok(&["fault", "clear"]);
+                    // The IMM calls really were slow, all through the window.
+                    assert!(took.len() >= 3, "row {row}: {} creates", took.len());
+                    let (fastest, slowest) =
+                        (took.iter().min().unwrap(), took.iter().max().unwrap());
+                    match slow {
+                        SlowImm::Cli(_, d) => assert!(fastest >= d, "row {row}: {fastest:?}"),
+                        SlowImm::StoreLockHeld(d) => {
+                            assert!(*slowest >= *d * 3 / 4, "row {row}: {slowest:?}")
+                        }
+                    }
+                    let in_window = |name: &str| -> Vec<opensaf_sim::events::Event> {
+                        env.events_named(name)
+                            .into_iter()
+                            .filter(|e| (from_us..=to_us).contains(&e.num("t_us").unwrap()))
+                            .collect()
+                    };
+                    let answers: Vec<i128> = in_window("hc-answered")
+                        .iter()
+                        .map(|e| e.num("latency_us").unwrap())
+                        .collect();
+                    // The callbacks keep their period: no gap of three periods between two.
+                    let sent: Vec<i128> = in_window("hc-sent")
+                        .iter()
+                        .map(|e| e.num("t_us").unwrap())
+                        .collect();
+                    let widest_gap = sent.windows(2).map(|w| w[1] - w[0]).max().unwrap_or(0);
+                    let worst = answers.iter().copied().max().unwrap_or(0);
+                    println!(
+                        "row {row}: {} IMM creates ({fastest:?}..{slowest:?}), {} healthchecks, \
+                     worst answer latency {worst} us, widest gap between callbacks {} ms",
+                        took.len(),
+                        answers.len(),
+                        widest_gap / 1000
+                    );
+                    let expected = (WINDOW.as_millis() as i128 / PERIOD_MS) as usize;
+                    assert!(
+                        answers.len() >= expected * 2 / 3,
+                        "row {row}: {} healthchecks answered in {WINDOW:?}",
+                        answers.len()
+                    );
+                    assert!(
+                        widest_gap < 3 * PERIOD_MS * 1000,
+                        "row {row}: {} ms without a healthcheck callback",
+                        widest_gap / 1000
+                    );
+                    assert!(
+                        worst < BOUND_US,
+                        "row {row}: a healthcheck answer took {worst} us: {answers:?}"
+                    );
+                }
+                drop(stop_amf);
+                assert!(amf_thread.join().unwrap() > 0);
+            });
+            assert!(env.events_named("hc-timeout").is_empty());
+            let all: Vec<i128> = env
+                .events_named("hc-answered")
+                .iter()
+                .map(|e| e.num("latency_us").unwrap())
+                .collect();
+            assert!(
+                all.iter().all(|&us| us < BOUND_US),
+                "every answer in time: {all:?}"
+            );
+        },
+    );
+}
+
+#[test]
+fn late_callback_answers_are_refused() {
+    isolated(
+        "late_callback_answers_are_refused",
+        &[("OPENSAF_SIM_CALLBACK_TIMEOUT_MS", "100")],
+        |env| {
+            let h = init(env, &all_callbacks());
+            let fd = sel(env, h);
+            register(env, h);
+            accept_initial_csi(env, h, fd);
+            assert_eq!(ha_state(env), "ACTIVE");
+            // (answered in time first, left unanswered, its callback label)
+            let table: &[(Option<&str>, &str, &str)] = &[
+                (None, "csi-standby", "csi-set-standby"),
+                (Some("csi-standby"), "csi-active", "csi-set-active"),
+                (Some("csi-active"), "csi-quiesced", "csi-set-quiesced"),
+                (None, "csi-quiescing", "csi-set-quiescing"),
+                (None, "csi-remove", "csi-remove"),
+                (None, "terminate", "terminate"),
+            ];
+            let inv_of = |cbs: &[Cb]| match cbs[0] {
+                Cb::CsiSet { inv, .. } | Cb::CsiRemove { inv, .. } | Cb::Terminate { inv } => inv,
+                ref other => panic!("{other:?}"),
+            };
+            for (row, &(prep, action, label)) in table.iter().enumerate() {
+                if let Some(p) = prep {
+                    env.cli_ok(&["amf", p]);
+                    let inv = inv_of(&wait_dispatch(env, h, fd, 500));
+                    assert_eq!(respond(env, h, inv, 1), OK, "row {row}");
+                }
+                let before = ha_state(env);
+                env.cli_ok(&["amf", action]);
+                let inv = inv_of(&wait_dispatch(env, h, fd, 500));
+                std::thread::sleep(Duration::from_millis(250));
+                let timeouts = env.events_named("cb-timeout");
+                let to = timeouts
+                    .iter()
+                    .find(|e| e.num("invocation") == Some(inv as i128))
+                    .unwrap_or_else(|| panic!("row {row}: no cb-timeout in {timeouts:?}"));
+                assert_eq!(to.str("callback"), Some(label), "row {row}");
+                // Whatever the late answer says, the invocation is gone.
+                assert_eq!(respond(env, h, inv, 1), err(12), "row {row}");
+                assert_eq!(respond(env, h, inv, 21), err(12), "row {row}");
+                let mut late: Vec<_> = env
+                    .events_named("cb-late-response")
+                    .into_iter()
+                    .filter(|e| e.num("invocation") == Some(inv as i128))
+                    .collect();
+                if action == "csi-quiescing" {
+                    // Nor can the quiescing be completed on it.
+                    assert_eq!(
+                        call!(env.amf().saAmfCSIQuiescingComplete, h, inv, SaAisErrorT(1)),
+                        err(12)
+                    );
+                    late = env
+                        .events_named("cb-late-response")
+                        .into_iter()
+                        .filter(|e| e.num("invocation") == Some(inv as i128))
+                        .collect();
+                    assert_eq!(late.len(), 3, "row {row}");
+                    assert_eq!(late[2].str("call"), Some("saAmfCSIQuiescingComplete"));
+                } else {
+                    assert_eq!(late.len(), 2, "row {row}: {late:?}");
+                }
+                for (e, answer) in late
+                    .iter()
+                    .zip(["SA_AIS_OK", "SA_AIS_ERR_FAILED_OPERATION"])
+                {
+                    assert_eq!(e.str("callback"), Some(label), "row {row}");
+                    assert_eq!(e.str("call"), Some("saAmfResponse_4"), "row {row}");
+                    assert_eq!(e.str("error"), Some(answer), "row {row}");
+                    assert_eq!(e.str("result"), Some("SA_AIS_ERR_NOT_EXIST"), "row {row}");
+                    assert!(e.num("latency_us").unwrap() >= 100_000, "row {row}");
+                    assert!(e.num("t_us") > to.num("t_us"), "row {row}: timeout first");
+                }
+                assert_eq!(
+                    ha_state(env),
+                    before,
+                    "row {row}: a late answer changed the HA state"
+                );
+                assert!(
+                    !env.events_named("cb-response")
+                        .iter()
+                        .any(|e| e.num("invocation") == Some(inv as i128)),
+                    "row {row}: a late answer recorded as a response"
+                );
+            }
+            // QUIESCING answered in time, but saAmfCSIQuiescingComplete comes too late.
+            env.cli_ok(&["amf", "csi-quiescing"]);
+            let inv = inv_of(&wait_dispatch(env, h, fd, 500));
+            assert_eq!(respond(env, h, inv, 1), OK);
+            let before = ha_state(env);
+            std::thread::sleep(Duration::from_millis(250));
+            assert!(env
+                .events_named("cb-timeout")
+                .iter()
+                .any(|e| e.num("invocation") == Some(inv as i128)
+                    && e.str("callback") == Some("quiescing-complete")));
+            assert_eq!(
+                call!(env.amf().saAmfCSIQuiescingComplete, h, inv, SaAisErrorT(1)),
+                err(12)
+            );
+            let late = env.events_named("cb-late-response");
+            let last = late.last().unwrap();
+            assert_eq!(last.num("invocation"), Some(inv as i128));
+            assert_eq!(last.str("callback"), Some("quiescing-complete"));
+            assert_eq!(last.str("call"), Some("saAmfCSIQuiescingComplete"));
+            assert!(env.events_named("quiescing-complete").is_empty());
+            assert_eq!(ha_state(env), before);
+            // An answer in time still works after all this; an unknown invocation is not
+            // recorded as a late answer.
+            env.cli_ok(&["amf", "csi-active"]);
+            let inv = inv_of(&wait_dispatch(env, h, fd, 500));
+            assert_eq!(respond(env, h, inv, 1), OK);
+            assert_eq!(ha_state(env), "ACTIVE");
+            let n = env.events_named("cb-late-response").len();
+            assert_eq!(respond(env, h, inv + 1_000_000, 1), err(12));
+            assert_eq!(env.events_named("cb-late-response").len(), n);
         },
     );
 }

@@ -1,6 +1,8 @@
 //! AMF-invoked healthchecks: configuration from IMM, the period and max-duration timing,
 //! and what answers and silences are recorded as.
 
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock, TryLockError};
 use std::time::{Duration, Instant};
 
 use opensaf_sys::SaAmfHealthcheckKeyT;
@@ -8,6 +10,7 @@ use opensaf_sys::SaAmfHealthcheckKeyT;
 use super::{amf, emit, env_comp_name, new_pending, recovery_name, Callback, InvKind, State};
 use crate::ais::{self, Ais};
 use crate::imm::model::Value;
+use crate::imm::state::ImmState;
 use crate::instance;
 
 /// A started healthcheck.
@@ -45,43 +48,152 @@ fn time_attr(vals: Option<&[Value]>) -> Option<Duration> {
     }
 }
 
-/// (period, max-duration) of `key` for component `comp`: a SaAmfHealthcheck object under
-/// the component overrides the SaAmfHealthcheckType object under its component type.
-pub fn resolve(comp: &str, key: &str) -> Option<(Duration, Duration)> {
-    let inst = instance::current()?;
-    let mut store = crate::util::lock(&inst.store);
-    store
-        .read(|st| {
-            let own = format!("safHealthcheckKey={key},{comp}");
-            if st
-                .objects
-                .get(&own)
-                .is_some_and(|o| o.class.name == "SaAmfHealthcheck")
-            {
-                let p = time_attr(st.attr_values(&own, "saAmfHealthcheckPeriod"));
-                let m = time_attr(st.attr_values(&own, "saAmfHealthcheckMaxDuration"));
-                if let (Some(p), Some(m)) = (p, m) {
-                    return Some((p, m));
-                }
-            }
-            let ctype = match st.attr_values(comp, "saAmfCompType")? {
-                [Value::Name(t)] => t.clone(),
-                _ => return None,
-            };
-            let typed = format!("safHealthcheckKey={key},{ctype}");
-            if st
-                .objects
-                .get(&typed)
-                .is_none_or(|o| o.class.name != "SaAmfHealthcheckType")
-            {
-                return None;
-            }
-            let p = time_attr(st.attr_values(&typed, "saAmfHctDefPeriod"))?;
-            let m = time_attr(st.attr_values(&typed, "saAmfHctDefMaxDuration"))?;
-            Some((p, m))
+/// (period, max-duration) of `key` for component `comp` in `st`: a SaAmfHealthcheck object
+/// under the component overrides the SaAmfHealthcheckType object under its component type.
+fn lookup(st: &ImmState, comp: &str, key: &str) -> Option<(Duration, Duration)> {
+    let own = format!("safHealthcheckKey={key},{comp}");
+    if st
+        .objects
+        .get(&own)
+        .is_some_and(|o| o.class.name == "SaAmfHealthcheck")
+    {
+        let p = time_attr(st.attr_values(&own, "saAmfHealthcheckPeriod"));
+        let m = time_attr(st.attr_values(&own, "saAmfHealthcheckMaxDuration"));
+        if let (Some(p), Some(m)) = (p, m) {
+            return Some((p, m));
+        }
+    }
+    let ctype = comp_type(st, comp)?;
+    let typed = format!("safHealthcheckKey={key},{ctype}");
+    if st
+        .objects
+        .get(&typed)
+        .is_none_or(|o| o.class.name != "SaAmfHealthcheckType")
+    {
+        return None;
+    }
+    let p = time_attr(st.attr_values(&typed, "saAmfHctDefPeriod"))?;
+    let m = time_attr(st.attr_values(&typed, "saAmfHctDefMaxDuration"))?;
+    Some((p, m))
+}
+
+fn comp_type(st: &ImmState, comp: &str) -> Option<String> {
+    match st.attr_values(comp, "saAmfCompType")? {
+        [Value::Name(t)] => Some(t.clone()),
+        _ => None,
+    }
+}
+
+/// Every healthcheck key configured for `comp` (under it or under its component type).
+fn keys_of(st: &ImmState, comp: &str) -> Vec<String> {
+    let mut parents = vec![comp.to_string()];
+    parents.extend(comp_type(st, comp));
+    let mut keys: Vec<String> = parents
+        .iter()
+        .flat_map(|p| st.children_of(p))
+        .filter_map(|dn| {
+            crate::imm::rules::rdn_of(dn)
+                .strip_prefix("safHealthcheckKey=")
+                .map(str::to_string)
         })
-        .ok()
-        .flatten()
+        .collect();
+    keys.sort();
+    keys.dedup();
+    keys
+}
+
+/// AMF's copy of the healthcheck configuration, `(component, key) -> (period,
+/// max-duration)`. Real AMF keeps it in its node director, never behind the component's
+/// IMM library: here it is refreshed from the IMM store whenever the store is free and
+/// used as it is while an IMM call (or another process) holds the store.
+type ConfigCopy = HashMap<(String, String), (Duration, Duration)>;
+
+fn cache() -> &'static Mutex<ConfigCopy> {
+    static C: OnceLock<Mutex<ConfigCopy>> = OnceLock::new();
+    C.get_or_init(Default::default)
+}
+
+/// The healthcheck configuration as AMF knows it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Config {
+    Found(Duration, Duration),
+    Missing,
+    /// The store is busy and this key was never read.
+    Unknown,
+}
+
+/// Runs `f` on the IMM store: without waiting (None while an IMM call or another
+/// process holds it) unless `wait`.
+fn read_store<R>(wait: bool, f: impl FnOnce(&ImmState) -> R) -> Option<Option<R>> {
+    let Some(inst) = instance::current() else {
+        return Some(None);
+    };
+    let mut store = if wait {
+        crate::util::lock(&inst.store)
+    } else {
+        match inst.store.try_lock() {
+            Ok(g) => g,
+            Err(TryLockError::Poisoned(e)) => e.into_inner(),
+            Err(TryLockError::WouldBlock) => return None,
+        }
+    };
+    let r = if wait {
+        store.read(f).map(Some)
+    } else {
+        store.try_read(f)
+    };
+    match r {
+        Ok(Some(r)) => Some(Some(r)),
+        Ok(None) => None,
+        // An unreadable store configures nothing (the key does not exist).
+        Err(_) => Some(None),
+    }
+}
+
+/// The configuration of `key` for `comp`: read from the store (waiting for it only when
+/// `wait` and it is not known yet), else AMF's copy.
+pub fn resolve(comp: &str, key: &str, wait: bool) -> Config {
+    let id = (comp.to_string(), key.to_string());
+    let read = match read_store(false, |st| lookup(st, comp, key)) {
+        Some(r) => Some(r.flatten()),
+        None if wait && !crate::util::lock(cache()).contains_key(&id) => {
+            read_store(true, |st| lookup(st, comp, key)).map(Option::flatten)
+        }
+        None => None,
+    };
+    let mut c = crate::util::lock(cache());
+    match read {
+        Some(Some((p, m))) => {
+            c.insert(id, (p, m));
+            Config::Found(p, m)
+        }
+        Some(None) => {
+            c.remove(&id);
+            Config::Missing
+        }
+        None => match c.get(&id) {
+            Some(&(p, m)) => Config::Found(p, m),
+            None => Config::Unknown,
+        },
+    }
+}
+
+/// Reads every healthcheck configured for `comp` into AMF's copy if the store is free
+/// (at register, so that HealthcheckStart finds its key even while IMM is busy).
+pub fn preload(comp: &str) {
+    let Some(Some(found)) = read_store(false, |st| {
+        keys_of(st, comp)
+            .into_iter()
+            .filter_map(|k| lookup(st, comp, &k).map(|v| (k, v)))
+            .collect::<Vec<_>>()
+    }) else {
+        return;
+    };
+    let mut c = crate::util::lock(cache());
+    c.retain(|(cn, _), _| cn != comp);
+    for (k, v) in found {
+        c.insert((comp.to_string(), k), v);
+    }
 }
 
 pub fn start(
@@ -114,8 +226,12 @@ pub fn start(
         }
     }
     let key = key_string(&raw_key).ok_or(ais::INVALID_PARAM)?;
-    // Configuration is read without the AMF lock held (the store may be busy).
-    let (period, max_duration) = resolve(comp, &key).ok_or(ais::NOT_EXIST)?;
+    // Configuration is read without the AMF lock held; AMF's copy serves while the store
+    // is busy (it waits for the store only for a key it has never read).
+    let (period, max_duration) = match resolve(comp, &key, true) {
+        Config::Found(p, m) => (p, m),
+        Config::Missing | Config::Unknown => return Err(ais::NOT_EXIST),
+    };
     let mut st = super::state();
     let a = st.handles.get_mut(&h).ok_or(ais::BAD_HANDLE)?;
     if a.healthchecks.iter().any(|hc| hc.key == key) {
@@ -210,14 +326,17 @@ pub fn fire(st: &mut State, h: u64, key: &str, now: Instant) {
     hc.pending = Some(inv);
     hc.next_due = now + hc.period;
     let raw = hc.raw_key;
-    a.push(Callback::Healthcheck { inv, key: raw });
+    // Logged before the selection object becomes readable: whoever sees the callback
+    // also finds it in the log.
     emit(
         "hc-sent",
         &[("key", key.into()), ("invocation", inv.into())],
     );
+    a.push(Callback::Healthcheck { inv, key: raw });
 }
 
-/// Records an answer; the next callback follows at once if its period already expired.
+/// Records an answer (in time: a late one no longer finds its invocation); the next
+/// callback follows at once if its period already expired.
 #[allow(clippy::too_many_arguments)]
 pub fn answered(
     st: &mut State,
@@ -227,7 +346,6 @@ pub fn answered(
     error: u32,
     recovery: u32,
     latency_us: u64,
-    late: bool,
     now: Instant,
 ) {
     let ok = error == ais::OK.0;
@@ -238,7 +356,6 @@ pub fn answered(
             ("invocation", inv.into()),
             ("error", ais::name(error).into()),
             ("latency_us", latency_us.into()),
-            ("late", late.into()),
         ],
     );
     if !ok {

@@ -4,6 +4,13 @@
 //! All timing runs in this process (a timer thread, like the real agent's threads);
 //! callbacks are queued, the handle's selection object (an eventfd) becomes readable, and
 //! they run only inside `saAmfDispatch` on the dispatching thread.
+//!
+//! An invocation not answered in time is given up (recorded as `cb-timeout` /
+//! `hc-timeout`); an answer to it afterwards is refused with SA_AIS_ERR_NOT_EXIST and
+//! recorded as `cb-late-response` / `hc-late-response`, as real AMF has moved on to the
+//! recovery by then. AMF shares no lock with the IMM side and reads its healthcheck
+//! configuration from the IMM store only when the store is free (see
+//! [`healthcheck::resolve`]), so an IMM call never holds up an AMF one.
 
 pub mod healthcheck;
 pub mod timer;
@@ -115,8 +122,10 @@ pub struct Pending {
     pub kind: InvKind,
     pub sent: Instant,
     pub deadline: Instant,
-    pub timed_out: bool,
 }
+
+/// How many timed-out invocations are remembered (to record late answers to them).
+const EXPIRED_KEPT: usize = 256;
 
 pub struct AmfHandle {
     pub callbacks: SaAmfCallbacksT_4,
@@ -136,6 +145,9 @@ impl AmfHandle {
 pub struct State {
     pub handles: HashMap<u64, AmfHandle>,
     pub pending: HashMap<u64, Pending>,
+    /// Invocations AMF gave up on (their answer did not come in time), oldest first: an
+    /// answer to one is refused with SA_AIS_ERR_NOT_EXIST and recorded as late.
+    pub expired: VecDeque<(u64, Pending)>,
     /// The registered component and the handle that registered it.
     pub registered: Option<(String, u64)>,
     pub ha_state: Option<u32>,
@@ -214,6 +226,7 @@ pub fn finalize(h: u64) -> Result<(), Ais> {
     let mut st = state();
     st.handles.remove(&h).ok_or(ais::BAD_HANDLE)?;
     st.pending.retain(|_, p| p.handle != h);
+    st.expired.retain(|(_, p)| p.handle != h);
     if st.registered.as_ref().is_some_and(|(_, rh)| *rh == h) {
         st.registered = None;
     }
@@ -270,6 +283,7 @@ pub fn register(h: u64, name: &str, proxy_given: bool) -> Result<(), Ais> {
     }
     drop(st);
     amf().cond.notify_all();
+    healthcheck::preload(name);
     Ok(())
 }
 
@@ -300,22 +314,122 @@ fn new_pending(st: &mut State, h: u64, kind: InvKind, timeout: Duration) -> u64 
             kind,
             sent: now,
             deadline: now + timeout,
-            timed_out: false,
         },
     );
     inv
 }
 
+/// AMF gives up on an invocation whose answer did not come in time: the timeout is
+/// recorded (real AMF then runs the recovery: cleanup and restart for a callback, the
+/// requested recovery for a healthcheck) and the invocation no longer exists. A
+/// healthcheck is no longer waiting for an answer: its next callback is sent when its
+/// period comes (at once if it already has).
+pub fn expire(st: &mut State, inv: u64, now: Instant) {
+    let Some(p) = st.pending.remove(&inv) else {
+        return;
+    };
+    match &p.kind {
+        InvKind::Healthcheck { key, recovery } => {
+            emit(
+                "hc-timeout",
+                &[
+                    ("key", key.clone().into()),
+                    ("invocation", inv.into()),
+                    (
+                        "latency_us",
+                        (now.duration_since(p.sent).as_micros() as u64).into(),
+                    ),
+                    ("recovery", recovery_name(*recovery).into()),
+                ],
+            );
+            if let Some(hc) = st
+                .handles
+                .get_mut(&p.handle)
+                .and_then(|a| a.healthchecks.iter_mut().find(|hc| hc.pending == Some(inv)))
+            {
+                hc.pending = None;
+            }
+        }
+        kind => emit(
+            "cb-timeout",
+            &[
+                ("invocation", inv.into()),
+                ("callback", kind.label().into()),
+                (
+                    "waited_ms",
+                    (now.duration_since(p.sent).as_millis() as u64).into(),
+                ),
+            ],
+        ),
+    }
+    if st.expired.len() >= EXPIRED_KEPT {
+        st.expired.pop_front();
+    }
+    st.expired.push_back((inv, p));
+}
+
+/// Expires `inv` if its deadline has passed (an answer exactly then is already too late,
+/// whether or not the timer thread has noticed).
+fn expire_if_due(st: &mut State, inv: u64, now: Instant) {
+    if st.pending.get(&inv).is_some_and(|p| p.deadline <= now) {
+        expire(st, inv, now);
+    }
+}
+
+/// Records an answer to an invocation AMF gave up on (`call` answered `error`); the
+/// caller then gets SA_AIS_ERR_NOT_EXIST. Nothing is recorded for an invocation that
+/// never existed.
+fn record_late(st: &State, h: u64, inv: u64, call: &str, error: u32, now: Instant) {
+    let Some((_, p)) = st.expired.iter().find(|(i, p)| *i == inv && p.handle == h) else {
+        return;
+    };
+    let late_for_call = match &p.kind {
+        InvKind::QuiescingComplete => call == "saAmfCSIQuiescingComplete",
+        InvKind::CsiSet { ha } if *ha == HA_QUIESCING => true,
+        _ => call == "saAmfResponse_4",
+    };
+    if !late_for_call {
+        return;
+    }
+    let latency = now.duration_since(p.sent).as_micros() as u64;
+    let result = ais::name(ais::NOT_EXIST.0);
+    match &p.kind {
+        InvKind::Healthcheck { key, .. } => emit(
+            "hc-late-response",
+            &[
+                ("key", key.clone().into()),
+                ("invocation", inv.into()),
+                ("error", ais::name(error).into()),
+                ("result", result.into()),
+                ("latency_us", latency.into()),
+            ],
+        ),
+        kind => emit(
+            "cb-late-response",
+            &[
+                ("invocation", inv.into()),
+                ("callback", kind.label().into()),
+                ("call", call.into()),
+                ("error", ais::name(error).into()),
+                ("result", result.into()),
+                ("latency_us", latency.into()),
+            ],
+        ),
+    }
+}
+
+/// Errors other than OK and FAILED_OPERATION are turned into FAILED_OPERATION.
+fn normalize(error: u32) -> u32 {
+    if error == ais::OK.0 || error == ais::FAILED_OPERATION.0 {
+        error
+    } else {
+        ais::FAILED_OPERATION.0
+    }
+}
+
 fn queue_csi_set(st: &mut State, h: u64, ha: u32, csi: &str) -> u64 {
     let inv = new_pending(st, h, InvKind::CsiSet { ha }, callback_timeout());
-    if let Some(a) = st.handles.get_mut(&h) {
-        a.push(Callback::CsiSet {
-            inv,
-            ha,
-            flags: CSI_TARGET_ALL,
-            csi: csi.to_string(),
-        });
-    }
+    // Logged before the selection object becomes readable (as every callback).
     emit(
         "csi-set",
         &[
@@ -325,6 +439,14 @@ fn queue_csi_set(st: &mut State, h: u64, ha: u32, csi: &str) -> u64 {
             ("flags", "TARGET_ALL".into()),
         ],
     );
+    if let Some(a) = st.handles.get_mut(&h) {
+        a.push(Callback::CsiSet {
+            inv,
+            ha,
+            flags: CSI_TARGET_ALL,
+            csi: csi.to_string(),
+        });
+    }
     inv
 }
 
@@ -344,29 +466,29 @@ pub fn request(action: &str) -> Result<String, String> {
         "csi-quiescing" => queue_csi_set(&mut st, h, HA_QUIESCING, &csi),
         "csi-remove" => {
             let inv = new_pending(&mut st, h, InvKind::CsiRemove, callback_timeout());
-            if let Some(a) = st.handles.get_mut(&h) {
-                a.push(Callback::CsiRemove {
-                    inv,
-                    flags: CSI_TARGET_ALL,
-                    csi: csi.clone(),
-                });
-            }
             emit(
                 "csi-remove",
                 &[
                     ("invocation", inv.into()),
-                    ("csi", csi.into()),
+                    ("csi", csi.clone().into()),
                     ("flags", "TARGET_ALL".into()),
                 ],
             );
+            if let Some(a) = st.handles.get_mut(&h) {
+                a.push(Callback::CsiRemove {
+                    inv,
+                    flags: CSI_TARGET_ALL,
+                    csi,
+                });
+            }
             inv
         }
         "terminate" => {
             let inv = new_pending(&mut st, h, InvKind::Terminate, callback_timeout());
+            emit("terminate", &[("invocation", inv.into())]);
             if let Some(a) = st.handles.get_mut(&h) {
                 a.push(Callback::Terminate { inv });
             }
-            emit("terminate", &[("invocation", inv.into())]);
             inv
         }
         other => return Err(format!("unknown AMF request '{other}'")),
@@ -382,34 +504,25 @@ pub fn response(h: u64, inv: u64, correlation_given: bool, error: u32) -> Result
     if error == ais::OK.0 && correlation_given {
         return Err(ais::INVALID_PARAM);
     }
+    let error = normalize(error);
+    let now = Instant::now();
+    expire_if_due(&mut st, inv, now);
     let known = st
         .pending
         .get(&inv)
         .is_some_and(|p| p.handle == h && p.kind != InvKind::QuiescingComplete);
     if !known {
+        record_late(&st, h, inv, "saAmfResponse_4", error, now);
+        drop(st);
+        // An expiry above may have freed a healthcheck whose next callback is due.
+        amf().cond.notify_all();
         return Err(ais::NOT_EXIST);
     }
     let p = st.pending.remove(&inv).expect("checked above");
-    let error = if error == ais::OK.0 || error == ais::FAILED_OPERATION.0 {
-        error
-    } else {
-        ais::FAILED_OPERATION.0
-    };
-    let now = Instant::now();
     let latency = now.duration_since(p.sent).as_micros() as u64;
     match &p.kind {
         InvKind::Healthcheck { key, recovery } => {
-            healthcheck::answered(
-                &mut st,
-                h,
-                key,
-                inv,
-                error,
-                *recovery,
-                latency,
-                p.timed_out,
-                now,
-            );
+            healthcheck::answered(&mut st, h, key, inv, error, *recovery, latency, now);
         }
         kind => {
             emit(
@@ -419,7 +532,6 @@ pub fn response(h: u64, inv: u64, correlation_given: bool, error: u32) -> Result
                     ("callback", kind.label().into()),
                     ("error", ais::name(error).into()),
                     ("latency_us", latency.into()),
-                    ("late", p.timed_out.into()),
                 ],
             );
             if let InvKind::CsiSet { ha } = kind {
@@ -432,7 +544,6 @@ pub fn response(h: u64, inv: u64, correlation_given: bool, error: u32) -> Result
                                 kind: InvKind::QuiescingComplete,
                                 sent: now,
                                 deadline: now + callback_timeout(),
-                                timed_out: false,
                             },
                         );
                     } else {
@@ -453,19 +564,18 @@ pub fn response(h: u64, inv: u64, correlation_given: bool, error: u32) -> Result
 pub fn quiescing_complete(h: u64, inv: u64, error: u32) -> Result<(), Ais> {
     let mut st = state();
     st.handles.get(&h).ok_or(ais::BAD_HANDLE)?;
+    let error = normalize(error);
+    let now = Instant::now();
+    expire_if_due(&mut st, inv, now);
     let known = st
         .pending
         .get(&inv)
         .is_some_and(|p| p.handle == h && p.kind == InvKind::QuiescingComplete);
     if !known {
+        record_late(&st, h, inv, "saAmfCSIQuiescingComplete", error, now);
         return Err(ais::NOT_EXIST);
     }
     let p = st.pending.remove(&inv).expect("checked above");
-    let error = if error == ais::OK.0 || error == ais::FAILED_OPERATION.0 {
-        error
-    } else {
-        ais::FAILED_OPERATION.0
-    };
     if error == ais::OK.0 {
         st.ha_state = Some(HA_QUIESCED);
     }
@@ -474,8 +584,10 @@ pub fn quiescing_complete(h: u64, inv: u64, error: u32) -> Result<(), Ais> {
         &[
             ("invocation", inv.into()),
             ("error", ais::name(error).into()),
-            ("latency_us", (p.sent.elapsed().as_micros() as u64).into()),
-            ("late", p.timed_out.into()),
+            (
+                "latency_us",
+                (now.duration_since(p.sent).as_micros() as u64).into(),
+            ),
         ],
     );
     Ok(())

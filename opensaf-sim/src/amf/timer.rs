@@ -1,10 +1,11 @@
-//! The AMF timer thread: sends healthchecks when their period comes, and records
-//! healthcheck and callback timeouts.
+//! The AMF timer thread: sends healthchecks when their period comes, and gives up on
+//! invocations not answered in time (see [`super::expire`]). It never waits for the IMM
+//! store (see [`healthcheck::resolve`]).
 
 use std::sync::Once;
 use std::time::{Duration, Instant};
 
-use super::{amf, emit, healthcheck, recovery_name, InvKind};
+use super::{amf, healthcheck};
 
 /// Longest sleep between checks (bounds the effect of a missed wakeup).
 const MAX_SLEEP: Duration = Duration::from_millis(500);
@@ -27,40 +28,17 @@ fn run() {
             let now = Instant::now();
             let comp = st.registered.as_ref().map(|(n, _)| n.clone());
             let mut next = now + MAX_SLEEP;
-            for (inv, p) in st.pending.iter_mut() {
-                if p.timed_out {
-                    continue;
-                }
-                if p.deadline <= now {
-                    p.timed_out = true;
-                    match &p.kind {
-                        InvKind::Healthcheck { key, recovery } => emit(
-                            "hc-timeout",
-                            &[
-                                ("key", key.clone().into()),
-                                ("invocation", (*inv).into()),
-                                (
-                                    "latency_us",
-                                    (now.duration_since(p.sent).as_micros() as u64).into(),
-                                ),
-                                ("recovery", recovery_name(*recovery).into()),
-                            ],
-                        ),
-                        kind => emit(
-                            "cb-timeout",
-                            &[
-                                ("invocation", (*inv).into()),
-                                ("callback", kind.label().into()),
-                                (
-                                    "waited_ms",
-                                    (now.duration_since(p.sent).as_millis() as u64).into(),
-                                ),
-                            ],
-                        ),
-                    }
-                } else {
-                    next = next.min(p.deadline);
-                }
+            let expired: Vec<u64> = st
+                .pending
+                .iter()
+                .filter(|(_, p)| p.deadline <= now)
+                .map(|(inv, _)| *inv)
+                .collect();
+            for inv in expired {
+                super::expire(&mut st, inv, now);
+            }
+            for p in st.pending.values() {
+                next = next.min(p.deadline);
             }
             let mut d = Vec::new();
             for (h, a) in &st.handles {
@@ -86,9 +64,11 @@ fn run() {
             due = d;
         }
         // A changed period or max-duration (immcfg -a) applies from the next callback on.
+        // The store is read only if it is free: while an IMM call holds it, AMF's copy of
+        // the configuration serves (the timer never waits behind IMM).
         let configs: Vec<_> = due
             .iter()
-            .map(|(_, key, comp)| comp.as_deref().and_then(|c| healthcheck::resolve(c, key)))
+            .map(|(_, key, comp)| comp.as_deref().map(|c| healthcheck::resolve(c, key, false)))
             .collect();
         let mut st = super::state();
         let now = Instant::now();
@@ -103,7 +83,7 @@ fn run() {
             if hc.pending.is_some() || hc.next_due > now {
                 continue;
             }
-            if let Some((p, m)) = cfg {
+            if let Some(healthcheck::Config::Found(p, m)) = cfg {
                 hc.period = p.max(Duration::from_millis(1));
                 hc.max_duration = m;
             }

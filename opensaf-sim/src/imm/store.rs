@@ -35,14 +35,25 @@ impl Flock {
         } else {
             libc::LOCK_SH
         };
+        Flock::with_op(fd, op).map(|f| f.expect("a blocking flock is always taken"))
+    }
+
+    /// A shared lock if it can be had without waiting; None while a writer holds it.
+    fn try_shared(fd: RawFd) -> io::Result<Option<Flock>> {
+        Flock::with_op(fd, libc::LOCK_SH | libc::LOCK_NB)
+    }
+
+    fn with_op(fd: RawFd, op: libc::c_int) -> io::Result<Option<Flock>> {
         loop {
             // SAFETY: flock on a descriptor we own; no pointers involved.
             if unsafe { libc::flock(fd, op) } == 0 {
-                return Ok(Flock(fd));
+                return Ok(Some(Flock(fd)));
             }
             let e = io::Error::last_os_error();
-            if e.kind() != io::ErrorKind::Interrupted {
-                return Err(e);
+            match e.kind() {
+                io::ErrorKind::Interrupted => continue,
+                io::ErrorKind::WouldBlock if op & libc::LOCK_NB != 0 => return Ok(None),
+                _ => return Err(e),
             }
         }
     }
@@ -180,6 +191,16 @@ impl Store {
         let _g = Flock::take(self.lock.as_raw_fd(), false).map_err(io_err)?;
         self.catch_up(false).map_err(io_err)?;
         Ok(f(&self.state))
+    }
+
+    /// As [`Store::read`], but only if no writer holds the lock: `Ok(None)` instead of
+    /// waiting (for AMF, which must never wait behind an IMM call).
+    pub fn try_read<R>(&mut self, f: impl FnOnce(&ImmState) -> R) -> Result<Option<R>, ImmError> {
+        let Some(_g) = Flock::try_shared(self.lock.as_raw_fd()).map_err(io_err)? else {
+            return Ok(None);
+        };
+        self.catch_up(false).map_err(io_err)?;
+        Ok(Some(f(&self.state)))
     }
 
     /// Validates a change against the caught-up replica under the exclusive lock, then
