@@ -18,6 +18,8 @@ pub const NODE: &str = "SC-1";
 pub const NODE_DN: &str = "macSyncNodeId=SC-1";
 
 pub struct SimEnv {
+    /// Kept open: a read then only replays what was appended since the last one.
+    store: std::cell::RefCell<Option<Store>>,
     pub dir: PathBuf,
     pub lib: PathBuf,
     pub period: Duration,
@@ -53,6 +55,7 @@ impl SimEnv {
             .expect("libopensaf_sim.so not built next to the macsync binary");
         opensaf_sim::install_lib_dir(&lib, &cdylib).unwrap();
         let env = SimEnv {
+            store: Default::default(),
             dir,
             lib,
             period,
@@ -122,7 +125,9 @@ impl SimEnv {
     }
 
     fn read<R>(&self, f: impl FnOnce(&opensaf_sim::imm::state::ImmState) -> R) -> R {
-        let mut store = Store::open(&self.dir).expect("open the simulator's IMM store");
+        let mut slot = self.store.borrow_mut();
+        let store =
+            slot.get_or_insert_with(|| Store::open(&self.dir).expect("open the simulator's IMM store"));
         store.read(f).expect("read IMM")
     }
 
