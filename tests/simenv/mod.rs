@@ -126,8 +126,8 @@ impl SimEnv {
 
     fn read<R>(&self, f: impl FnOnce(&opensaf_sim::imm::state::ImmState) -> R) -> R {
         let mut slot = self.store.borrow_mut();
-        let store =
-            slot.get_or_insert_with(|| Store::open(&self.dir).expect("open the simulator's IMM store"));
+        let store = slot
+            .get_or_insert_with(|| Store::open(&self.dir).expect("open the simulator's IMM store"));
         store.read(f).expect("read IMM")
     }
 
