@@ -66,6 +66,33 @@ fn now_us() -> i128 {
         .as_micros() as i128
 }
 
+/// CPU time of a thread per wake-up when another thread rings an eventfd it polls.
+fn wakeup_cpu_ns(rounds: u32) -> Res<u64> {
+    use macsync::sys::{poll, Doorbell};
+    use std::os::fd::{AsFd, AsRawFd};
+    let ping = Arc::new(Doorbell::new()?);
+    let pong = Arc::new(Doorbell::new()?);
+    let (p2, q2) = (ping.clone(), pong.clone());
+    let waiter = std::thread::spawn(move || -> u64 {
+        let start = macsync::sys::thread_cpu_ns();
+        for _ in 0..rounds {
+            let _ = poll(&[p2.as_fd().as_raw_fd()], -1);
+            p2.drain();
+            q2.ring();
+        }
+        macsync::sys::thread_cpu_ns() - start
+    });
+    for _ in 0..rounds {
+        ping.ring();
+        let _ = poll(&[pong.as_fd().as_raw_fd()], -1);
+        pong.drain();
+        // Let the waiter go back to sleep, as the AMF thread does between healthchecks.
+        std::thread::sleep(Duration::from_micros(200));
+    }
+    let cpu = waiter.join().map_err(|_| "waiter thread panicked")?;
+    Ok(cpu / u64::from(rounds))
+}
+
 fn run() -> Res<()> {
     common::add_veth_pairs("b", PAIRS);
     let env = SimEnv::new("bench", PERIOD, MAX_DURATION);
@@ -132,6 +159,10 @@ fn run() -> Res<()> {
     }
     let assess_ns = t.elapsed().as_nanos() as f64 / f64::from(iters);
 
+    // What any thread pays on this machine to be woken through poll(2) by another thread,
+    // the floor under the AMF thread's cost per healthcheck.
+    let wake_ns = wakeup_cpu_ns(2000)?;
+
     // The old way, same namespace, same links.
     let mut ip_ms = Vec::new();
     for _ in 0..7 {
@@ -165,6 +196,7 @@ fn run() -> Res<()> {
     );
     println!("  AMF-thread CPU per healthcheck (ns)                   {hc_cpu_ns}");
     println!("  callback decision Health::assess (ns)                 {assess_ns:.1}");
+    println!("  bare poll(2) wake-up of a thread, for reference (ns)  {wake_ns}");
     println!(
         "  IMM journal growth while idle (bytes)                 {}",
         j1 - j0

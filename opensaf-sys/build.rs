@@ -29,10 +29,6 @@ fn regenerate() {
         .map(PathBuf::from)
         .or_else(pkg_config_include)
         .unwrap_or(project_headers);
-    println!(
-        "cargo:warning=opensaf-sys: generating bindings from {}",
-        include.display()
-    );
     let text = generate::generate(&include, &manifest.join("wrapper.h")).unwrap_or_else(|e| {
         // A build script has no other channel: this is its one clear error line.
         eprintln!("error: {e}");
