@@ -83,9 +83,32 @@ struct AmfSide {
     terminating: bool,
     /// Deactivations the worker has not answered yet, with the time the AMF thread takes over.
     unanswered: Vec<(Instant, Arc<CsiAnswer>)>,
+    /// HA state per CSI ("" for one assigned with TARGET_ALL before any was named).
+    csis: std::collections::BTreeMap<String, HaState>,
 }
 
 impl AmfSide {
+    /// IMM is written while any CSI is ACTIVE. Becoming active is answered at once; ceasing
+    /// to be active is answered once the writes have stopped.
+    fn follow_assignments(&mut self, amf: &AmfResponder, inv: Invocation, quiescing: bool) {
+        if self.csis.values().any(|s| *s == HaState::Active) {
+            if !self.status.active.load(Ordering::Acquire) {
+                self.status.halt.store(false, Ordering::Release);
+                self.status.active.store(true, Ordering::Release);
+                self.sync.request(Request::Activate);
+            }
+            answer(amf, inv, AisCode::OK);
+            if quiescing {
+                // Another CSI stays ACTIVE: this one has nothing left to quiesce.
+                if let Err(e) = amf.quiescing_complete(inv, AisCode::OK) {
+                    log::error!("{e}");
+                }
+            }
+        } else {
+            self.deactivate(amf, inv, quiescing);
+        }
+    }
+
     fn deactivate(&mut self, amf: &AmfResponder, inv: Invocation, quiescing: bool) {
         // Stop writes now; the worker answers once its current IMM call has returned.
         self.status.active.store(false, Ordering::Release);
@@ -149,22 +172,22 @@ impl AmfHandler for AmfSide {
             "CSI set {ha:?} ({})",
             csi.name.as_deref().unwrap_or("all CSIs")
         );
-        match ha {
-            HaState::Active => {
-                self.status.halt.store(false, Ordering::Release);
-                self.status.active.store(true, Ordering::Release);
-                self.sync.request(Request::Activate);
-                answer(amf, inv, AisCode::OK);
+        if let HaState::Other(n) = ha {
+            log::error!("unknown HA state {n}");
+            answer(amf, inv, AisCode::FAILED_OPERATION);
+            return;
+        }
+        match &csi.name {
+            // TARGET_ALL: every CSI this component holds (or the one it is about to hold).
+            None if self.csis.is_empty() => {
+                self.csis.insert(String::new(), ha);
             }
-            // No writes as standby either: answered once the worker has stopped.
-            HaState::Standby => self.deactivate(amf, inv, false),
-            HaState::Quiesced => self.deactivate(amf, inv, false),
-            HaState::Quiescing => self.deactivate(amf, inv, true),
-            HaState::Other(n) => {
-                log::error!("unknown HA state {n}");
-                answer(amf, inv, AisCode::FAILED_OPERATION);
+            None => self.csis.values_mut().for_each(|s| *s = ha),
+            Some(name) => {
+                self.csis.insert(name.clone(), ha);
             }
         }
+        self.follow_assignments(amf, inv, ha == HaState::Quiescing);
     }
 
     fn csi_remove(
@@ -175,7 +198,13 @@ impl AmfHandler for AmfSide {
         _flags: SaAmfCSIFlagsT,
     ) {
         log::info!("CSI remove ({})", csi.unwrap_or("all CSIs"));
-        self.deactivate(amf, inv, false);
+        match csi {
+            None => self.csis.clear(),
+            Some(name) => {
+                self.csis.remove(name);
+            }
+        }
+        self.follow_assignments(amf, inv, false);
     }
 
     fn terminate(&mut self, amf: &AmfResponder, inv: Invocation) {
@@ -253,6 +282,7 @@ pub fn run(cfg: &Config, apis: Apis, opts: Options, signals: Signals) -> Result<
         status: status.clone(),
         terminating: false,
         unanswered: Vec::new(),
+        csis: Default::default(),
     };
     let fds = [
         amf_fd,

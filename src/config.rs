@@ -111,9 +111,9 @@ impl Config {
                 .filter(|s| !s.is_empty())
                 .unwrap_or_else(|| "info".into()),
         };
-        if let Some(v) = env("MACSYNC_SYNC_STUCK_SECS") {
-            c.sync_stuck = secs(&v, "MACSYNC_SYNC_STUCK_SECS")?;
-        }
+        // Flags win: the variables they override are only read (and checked) without them.
+        let mut stuck_flag = false;
+        let (mut include_flag, mut exclude_flag) = (false, false);
         let mut i = 0;
         while i < args.len() {
             let arg = args[i].as_str();
@@ -131,6 +131,13 @@ impl Config {
                     .cloned()
                     .ok_or_else(|| format!("{name} needs a value (see --help)"))
             };
+            let no_value = matches!(
+                flag,
+                "--once" | "--purge" | "--all-types" | "--long-dns" | "--help" | "--version"
+            );
+            if no_value && inline.is_some() {
+                return Err(format!("{flag} takes no value (see --help)"));
+            }
             match flag {
                 "-h" | "--help" => return Ok(Command::Help),
                 "-V" | "--version" => return Ok(Command::Version),
@@ -152,11 +159,26 @@ impl Config {
                 "--healthcheck-key" => c.healthcheck_key = value(flag)?,
                 "--node" => c.node = value(flag)?,
                 "--parent-dn" => c.parent_dn = Some(value(flag)?).filter(|s| !s.is_empty()),
-                "--include" => c.filter.include.extend(globs(&value(flag)?)),
-                "--exclude" => c.filter.exclude.extend(globs(&value(flag)?)),
+                "--include" => {
+                    let g = globs(&value(flag)?);
+                    if !std::mem::replace(&mut include_flag, true) {
+                        c.filter.include.clear();
+                    }
+                    c.filter.include.extend(g);
+                }
+                "--exclude" => {
+                    let g = globs(&value(flag)?);
+                    if !std::mem::replace(&mut exclude_flag, true) {
+                        c.filter.exclude.clear();
+                    }
+                    c.filter.exclude.extend(g);
+                }
                 "--all-types" => c.filter.all_types = true,
                 "--long-dns" => c.long_dns = true,
-                "--sync-stuck-secs" => c.sync_stuck = secs(&value(flag)?, flag)?,
+                "--sync-stuck-secs" => {
+                    c.sync_stuck = secs(&value(flag)?, flag)?;
+                    stuck_flag = true;
+                }
                 "--log-file" => c.log_file = Some(PathBuf::from(value(flag)?)),
                 "--log-level" => c.log_level = value(flag)?,
                 other if other.starts_with('-') => {
@@ -165,6 +187,11 @@ impl Config {
                 other => return Err(format!("unexpected argument '{other}' (see --help)")),
             }
             i += 1;
+        }
+        if !stuck_flag {
+            if let Some(v) = env("MACSYNC_SYNC_STUCK_SECS") {
+                c.sync_stuck = secs(&v, "MACSYNC_SYNC_STUCK_SECS")?;
+            }
         }
         let key = &c.healthcheck_key;
         if key.is_empty() || key.len() > 31 || !key.bytes().all(|b| b.is_ascii_graphic()) {
@@ -254,6 +281,22 @@ mod tests {
         assert_eq!(c.node, "SC-1");
         assert_eq!(c.healthcheck_key, "hc");
         assert_eq!(c.filter.include, vec!["eth*"]);
+        let c = parse(&["--exclude", "tap*", "--exclude", "x*"], &env).unwrap();
+        assert_eq!(
+            c.filter.exclude,
+            vec!["tap*", "x*"],
+            "the flag replaces the variable"
+        );
+        let c = parse(
+            &["--sync-stuck-secs", "5"],
+            &[("MACSYNC_SYNC_STUCK_SECS", "bad")],
+        )
+        .unwrap();
+        assert_eq!(
+            c.sync_stuck,
+            Duration::from_secs(5),
+            "a flag wins over a bad variable"
+        );
     }
 
     #[test]
@@ -285,6 +328,8 @@ mod tests {
             (&["--healthcheck-key", ""][..], "healthcheck key"),
             (&["--healthcheck-key", &"k".repeat(32)][..], "1 to 31"),
             (&["--sync-stuck-secs", "soon"][..], "whole number"),
+            (&["--long-dns=no"][..], "--long-dns takes no value"),
+            (&["--purge=false"][..], "--purge takes no value"),
             (
                 &["--sync-stuck-secs", "18446744073709552"][..],
                 "from 1 to 86400",

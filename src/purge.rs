@@ -29,9 +29,10 @@ pub fn run(cfg: &Config, apis: Apis) -> Result<String, String> {
     }
     match oi.delete(&node) {
         Ok(()) => Ok(format!("deleted {node} and its interface objects")),
-        Err(e) if e.code() == Some(AisCode::NOT_EXIST) => {
-            Ok(format!("{node} does not exist: nothing to delete"))
-        }
+        Err(e) if e.code() == Some(AisCode::NOT_EXIST) => Ok(format!(
+            "{node} does not exist: nothing to delete (if macsync ran with another --node or \
+             --parent-dn, e.g. from MACSYNC_NODE / MACSYNC_PARENT_DN in the AMF model, give the same here)"
+        )),
         Err(e) => Err(e.to_string()),
     }
 }

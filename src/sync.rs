@@ -218,6 +218,7 @@ impl SyncHandle {
             node_ready: false,
             base: Counters::default(),
             base_monitor: MonitorStats::default(),
+            counters_loaded: false,
             counters: Counters::default(),
             status: status.clone(),
             rx,
@@ -292,6 +293,7 @@ struct Worker {
     base: Counters,
     /// The monitor's counters at that moment, so only what came after is added to `base`.
     base_monitor: MonitorStats,
+    counters_loaded: bool,
     counters: Counters,
     status: Arc<Status>,
     rx: Receiver<Request>,
@@ -495,8 +497,9 @@ impl Worker {
             }
             match ch {
                 Change::Create(dn, rec) => {
-                    report.writes +=
-                        create_or_replace(oi, &self.s.node_dn, &dn, &rec, &mut self.counters)?;
+                    report.writes += create_or_replace(oi, &self.s.node_dn, &dn, &rec)?;
+                    // Counters count mirrored changes, whatever IMM calls they took.
+                    self.counters.created += 1;
                     view.insert(dn.clone(), rec.clone());
                     report.created.push((dn, rec));
                 }
@@ -504,25 +507,17 @@ impl Worker {
                     report.writes += if !old.mac.is_empty() && new.mac.is_empty() {
                         // IMM cannot take an attribute with zero values: recreate without it.
                         delete_if_present(oi, &dn)?;
-                        1 + create_or_replace(oi, &self.s.node_dn, &dn, &new, &mut self.counters)?
+                        1 + create_or_replace(oi, &self.s.node_dn, &dn, &new)?
                     } else {
                         match oi.update(&dn, &new.changed_attrs(&old)) {
-                            Ok(()) => {
-                                self.counters.updated += 1;
-                                1
-                            }
+                            Ok(()) => 1,
                             Err(e) if e.code() == Some(AisCode::NOT_EXIST) => {
-                                1 + create_or_replace(
-                                    oi,
-                                    &self.s.node_dn,
-                                    &dn,
-                                    &new,
-                                    &mut self.counters,
-                                )?
+                                1 + create_or_replace(oi, &self.s.node_dn, &dn, &new)?
                             }
                             Err(e) => return Err(e.into()),
                         }
                     };
+                    self.counters.updated += 1;
                     view.insert(dn.clone(), new.clone());
                     report.updated.push((dn, new));
                 }
@@ -570,7 +565,12 @@ impl Worker {
             )];
             attrs.extend(Counters::default().attrs(0));
             match oi.create(model::NODE_CLASS, self.s.parent.as_ref(), &attrs) {
-                Ok(()) => self.base = Counters::default(),
+                Ok(()) => {
+                    if !self.counters_loaded {
+                        self.base = Counters::default();
+                    }
+                }
+                Err(e) if e.code() == Some(AisCode::EXIST) && self.counters_loaded => {}
                 Err(e) if e.code() == Some(AisCode::EXIST) => {
                     let found = om.get(node, Some(&model::COUNTER_ATTRS))?;
                     self.base = found
@@ -612,8 +612,13 @@ impl Worker {
                 }
                 Err(e) => return Err(e.into()),
             }
-            self.base_monitor = self.monitor.stats();
-            self.counters = self.base;
+            if !self.counters_loaded {
+                // Once per process: after a BAD_HANDLE the in-memory counters are ahead of
+                // IMM (their last update may not have landed) and stay authoritative.
+                self.base_monitor = self.monitor.stats();
+                self.counters = self.base;
+                self.counters_loaded = true;
+            }
             self.node_ready = true;
         }
         if self.view.is_none() {
@@ -660,34 +665,23 @@ impl Worker {
 
 /// Creates the object; if it already exists (an earlier call that timed out did take),
 /// replaces its attributes instead. Returns the number of IMM writes.
-fn create_or_replace(
-    oi: &ImmOi,
-    node: &Dn,
-    dn: &Dn,
-    rec: &IfRecord,
-    counters: &mut Counters,
-) -> Result<u64, SyncError> {
+fn create_or_replace(oi: &ImmOi, node: &Dn, dn: &Dn, rec: &IfRecord) -> Result<u64, SyncError> {
     let mut attrs = vec![Attr::one(
         model::IF_RDN,
         AttrValue::Str(dn.rdn().to_string()),
     )];
     attrs.extend(rec.attrs());
     match oi.create(model::IF_CLASS, Some(node), &attrs) {
-        Ok(()) => {
-            counters.created += 1;
-            Ok(1)
-        }
+        Ok(()) => Ok(1),
         Err(e) if e.code() == Some(AisCode::EXIST) && rec.mac.is_empty() => {
             // The old object may hold a MAC this link no longer has; an update cannot clear
             // it (no attribute with zero values), a new object can.
             delete_if_present(oi, dn)?;
             oi.create(model::IF_CLASS, Some(node), &attrs)?;
-            counters.updated += 1;
             Ok(3)
         }
         Err(e) if e.code() == Some(AisCode::EXIST) => {
             oi.update(dn, &rec.attrs())?;
-            counters.updated += 1;
             Ok(2)
         }
         Err(e) => Err(e.into()),

@@ -187,6 +187,16 @@ impl SimEnv {
         })
     }
 
+    /// Objects of `class` anywhere in IMM.
+    pub fn count_class(&self, class: &str) -> usize {
+        self.read(|st| {
+            st.objects
+                .values()
+                .filter(|o| o.class.name == class)
+                .count()
+        })
+    }
+
     pub fn object_exists(&self, dn: &str) -> bool {
         self.read(|st| st.objects.contains_key(dn))
     }
