@@ -1,0 +1,126 @@
+//! The safe OpenSAF layer on its own, against the simulator in-process: IMM OI writes with
+//! typed values and escaped DNs, OM reads, the error codes the component relies on, and
+//! re-initialization after BAD_HANDLE (an IMM node director restart).
+
+use std::path::Path;
+
+use macsync::osaf::{AisCode, Attr, AttrValue, Dn, ImmOi, ImmOm, RetryPolicy, Scope, MAX_DN};
+
+fn sim(dir: &Path, args: &[&str]) {
+    let mut argv = vec![
+        "opensaf-sim".to_string(),
+        "--dir".into(),
+        dir.display().to_string(),
+    ];
+    argv.extend(args.iter().map(|s| s.to_string()));
+    assert_eq!(opensaf_sim::cli::run(argv), 0, "opensaf-sim {args:?}");
+}
+
+#[test]
+fn imm_writes_reads_errors_and_reinitialize_after_bad_handle() {
+    let dir = std::env::temp_dir().join(format!("macsync-osaf-layer-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let classes = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/macsync-classes.xml");
+    sim(&dir, &["immcfg", "-f", classes.to_str().unwrap()]);
+    opensaf_sim::use_state_dir(&dir).unwrap();
+    let apis = opensaf_sim::apis();
+    let quick = RetryPolicy {
+        total: std::time::Duration::from_secs(2),
+        ..Default::default()
+    };
+
+    let mut oi = ImmOi::initialize(apis.imm_oi, false, quick.clone()).unwrap();
+    // Any runtime operation before ImplementerSet is BAD_OPERATION.
+    let node = Dn::parse("macSyncNodeId=T-1", MAX_DN).unwrap();
+    let node_attrs = [
+        Attr::one("macSyncNodeId", AttrValue::Str(node.rdn().into())),
+        Attr::one("syncs", AttrValue::U64(7)),
+        Attr::one("lastSyncTime", AttrValue::Time(1_700_000_000_000_000_000)),
+    ];
+    let e = oi.create("MacSyncNode", None, &node_attrs).unwrap_err();
+    assert_eq!(e.code(), Some(AisCode::BAD_OPERATION), "{e}");
+    oi.implementer_set("macsync-T-1").unwrap();
+    oi.create("MacSyncNode", None, &node_attrs).unwrap();
+    assert_eq!(
+        oi.create("MacSyncNode", None, &node_attrs)
+            .unwrap_err()
+            .code(),
+        Some(AisCode::EXIST)
+    );
+
+    let ifdn = Dn::child(Some(&node), "macSyncInterfaceId", b"a,b=c", MAX_DN).unwrap();
+    let if_attrs = [
+        Attr::one("macSyncInterfaceId", AttrValue::Str(ifdn.rdn().into())),
+        Attr::one("macAddress", AttrValue::Str("02:00:00:00:00:01".into())),
+        Attr::one("ifIndex", AttrValue::U32(42)),
+    ];
+    oi.create("MacSyncInterface", Some(&node), &if_attrs)
+        .unwrap();
+    let missing_parent = Dn::parse("macSyncNodeId=nowhere", MAX_DN).unwrap();
+    let e = oi
+        .create("MacSyncInterface", Some(&missing_parent), &if_attrs)
+        .unwrap_err();
+    assert_eq!(e.code(), Some(AisCode::NOT_EXIST), "missing parent: {e}");
+    let e = oi
+        .create("NoSuchClass", Some(&node), &if_attrs)
+        .unwrap_err();
+    assert_eq!(e.code(), Some(AisCode::NOT_EXIST), "unknown class: {e}");
+
+    // OM sees what OI wrote, typed, under the escaped DN.
+    let om = ImmOm::initialize(apis.imm_om, apis.imm_oi, quick.clone()).unwrap();
+    let found = om
+        .search(
+            Some(&node),
+            Scope::Sublevel,
+            Some("MacSyncInterface"),
+            Some(&["macAddress", "ifIndex"]),
+        )
+        .unwrap();
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(
+        found[0].dn,
+        "macSyncInterfaceId=a\\,b\\=c,macSyncNodeId=T-1"
+    );
+    assert_eq!(
+        found[0].attr("ifIndex").unwrap().values,
+        vec![AttrValue::U32(42)]
+    );
+    let n = om
+        .get(&node, Some(&["syncs", "lastSyncTime"]))
+        .unwrap()
+        .unwrap();
+    assert_eq!(n.attr("syncs").unwrap().values, vec![AttrValue::U64(7)]);
+    assert_eq!(
+        n.attr("lastSyncTime").unwrap().values,
+        vec![AttrValue::Time(1_700_000_000_000_000_000)]
+    );
+    assert_eq!(om.get(&missing_parent, None).unwrap(), None);
+
+    // IMM's node director restarts: every handle is dead; a new one, with the implementer
+    // set again, owns the objects again.
+    sim(&dir, &["fault", "bad-handle"]);
+    let update = [Attr::one("ifIndex", AttrValue::U32(43))];
+    let e = oi.update(&ifdn, &update).unwrap_err();
+    assert!(e.is_bad_handle(), "{e}");
+    oi.reinitialize().unwrap();
+    assert_eq!(oi.implementer(), Some("macsync-T-1"));
+    oi.update(&ifdn, &update).unwrap();
+    assert!(om.get(&ifdn, None).unwrap_err().is_bad_handle());
+    let om = ImmOm::initialize(apis.imm_om, apis.imm_oi, quick).unwrap();
+    let got = om.get(&ifdn, Some(&["ifIndex"])).unwrap().unwrap();
+    assert_eq!(
+        got.attr("ifIndex").unwrap().values,
+        vec![AttrValue::U32(43)]
+    );
+
+    // Deleting the node deletes its runtime children; deleting again is NOT_EXIST.
+    oi.delete(&node).unwrap();
+    assert_eq!(om.get(&ifdn, None).unwrap(), None);
+    assert_eq!(
+        oi.delete(&node).unwrap_err().code(),
+        Some(AisCode::NOT_EXIST)
+    );
+    drop((oi, om));
+    let _ = std::fs::remove_dir_all(&dir);
+}
