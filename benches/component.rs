@@ -34,7 +34,7 @@ const IMM_LATENCY_US: u64 = 250;
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
 
 fn main() {
-    if let Err(e) = macsync::netlink::socket::unshare_netns() {
+    if let Err(e) = macsync::sys::unshare_netns() {
         eprintln!("component bench: cannot create a network namespace (needs root): {e}");
         std::process::exit(1);
     }

@@ -12,8 +12,8 @@ mod support;
 use support::{median, parse_ip_text, percentile};
 
 use macsync::flag::ChangeFlag;
-use macsync::netlink::socket::unshare_netns;
 use macsync::netlink::{LinkControl, LinkFilter, Monitor, MonitorOptions, Snapshotter};
+use macsync::sys::unshare_netns;
 
 const PAIRS: usize = 5000;
 const LINKS: usize = 2 * PAIRS;

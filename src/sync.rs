@@ -136,7 +136,7 @@ pub struct SyncReport {
     pub created: Vec<(Dn, IfRecord)>,
     pub updated: Vec<(Dn, IfRecord)>,
     pub deleted: Vec<Dn>,
-    /// Interface objects IMM holds afterwards.
+    /// Interface objects IMM holds afterwards (filled only when a report callback is set).
     pub objects: BTreeMap<Dn, IfRecord>,
     pub refused: Vec<DnError>,
     pub writes: u64,
@@ -446,7 +446,7 @@ impl Worker {
                         report.created.len(),
                         report.updated.len(),
                         report.deleted.len(),
-                        report.objects.len(),
+                        self.view.as_ref().map_or(0, BTreeMap::len),
                         report.writes,
                         report.took
                     );
@@ -534,7 +534,10 @@ impl Worker {
         if report.writes > 0 || resync {
             self.write_counters()?;
         }
-        report.objects = self.view.clone().unwrap_or_default();
+        if self.s.on_report.is_some() {
+            // Only the --sim display lists every object; don't copy 10 000 entries otherwise.
+            report.objects = self.view.clone().unwrap_or_default();
+        }
         Ok(report)
     }
 

@@ -147,6 +147,19 @@ impl AsFd for Signals {
     }
 }
 
+/// The calling thread's kernel thread id (for /proc/self/task/<tid>).
+pub fn gettid() -> i32 {
+    // SAFETY: gettid takes no arguments and cannot fail.
+    unsafe { libc::syscall(libc::SYS_gettid) as i32 }
+}
+
+/// Moves the calling thread (only) into a new, empty network namespace. Threads and processes
+/// it creates afterwards inherit it. Needs CAP_SYS_ADMIN. For tests and benchmarks.
+pub fn unshare_netns() -> io::Result<()> {
+    // SAFETY: plain syscall with an integer argument; it only changes this thread's namespace.
+    cvt(unsafe { libc::unshare(libc::CLONE_NEWNET) }).map(drop)
+}
+
 /// This thread's CPU time, for the benchmark's per-healthcheck cost.
 pub fn thread_cpu_ns() -> u64 {
     // SAFETY: writes one timespec into a zeroed local.

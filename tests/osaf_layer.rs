@@ -1,10 +1,13 @@
 //! The safe OpenSAF layer on its own, against the simulator in-process: IMM OI writes with
 //! typed values and escaped DNs, OM reads, the error codes the component relies on, and
-//! re-initialization after BAD_HANDLE (an IMM node director restart).
+//! re-initialization after BAD_HANDLE (an IMM node director restart); and the AMF calls the
+//! component does not exercise end to end (healthcheck stop, error report).
 
 use std::path::Path;
 
-use macsync::osaf::{AisCode, Attr, AttrValue, Dn, ImmOi, ImmOm, RetryPolicy, Scope, MAX_DN};
+use macsync::osaf::{
+    AisCode, Amf, Attr, AttrValue, Dn, ImmOi, ImmOm, Recovery, RetryPolicy, Scope, MAX_DN,
+};
 
 fn sim(dir: &Path, args: &[&str]) {
     let mut argv = vec![
@@ -17,18 +20,49 @@ fn sim(dir: &Path, args: &[&str]) {
 }
 
 #[test]
-fn imm_writes_reads_errors_and_reinitialize_after_bad_handle() {
+fn amf_calls_imm_writes_reads_errors_and_reinitialize_after_bad_handle() {
     let dir = std::env::temp_dir().join(format!("macsync-osaf-layer-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let classes = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/macsync-classes.xml");
-    sim(&dir, &["immcfg", "-f", classes.to_str().unwrap()]);
+    let amf_model = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/macsync-amf.xml");
+    sim(
+        &dir,
+        &[
+            "immcfg",
+            "-f",
+            classes.to_str().unwrap(),
+            "-f",
+            amf_model.to_str().unwrap(),
+        ],
+    );
+    let comp = "safComp=macsync,safSu=SC-1,safSg=macsync,safApp=macsync";
+    // As AMF sets it for the instantiate script; before any AIS call, on the only thread.
+    std::env::set_var("SA_AMF_COMPONENT_NAME", comp);
     opensaf_sim::use_state_dir(&dir).unwrap();
     let apis = opensaf_sim::apis();
     let quick = RetryPolicy {
         total: std::time::Duration::from_secs(2),
         ..Default::default()
     };
+
+    let amf = Amf::initialize(apis.amf, &quick).unwrap();
+    assert_eq!(amf.component_name().unwrap(), comp);
+    amf.register(comp, &quick).unwrap();
+    amf.healthcheck_start(comp, "macsync", Recovery::COMPONENT_RESTART, &quick)
+        .unwrap();
+    let again = amf.healthcheck_start(comp, "macsync", Recovery::COMPONENT_RESTART, &quick);
+    assert_eq!(again.unwrap_err().code(), Some(AisCode::EXIST));
+    amf.healthcheck_stop(comp, "macsync").unwrap();
+    // AMF insists on non-NULL correlation ids with root and parent unused.
+    amf.error_report(comp, Recovery::COMPONENT_RESTART).unwrap();
+    let reports: Vec<_> = opensaf_sim::events::read_all(&dir)
+        .into_iter()
+        .filter(|e| e.name() == "error-report")
+        .collect();
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    assert_eq!(reports[0].str("comp"), Some(comp));
+    drop(amf);
 
     let mut oi = ImmOi::initialize(apis.imm_oi, false, quick.clone()).unwrap();
     // Any runtime operation before ImplementerSet is BAD_OPERATION.

@@ -1,7 +1,7 @@
 //! The link monitor thread: turns RTMGRP_LINK notifications into raises of the shared flag.
 
 use std::io;
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, AsRawFd};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{mpsc, Arc};
 use std::thread::{self, JoinHandle};
@@ -10,9 +10,10 @@ use std::time::{Duration, Instant};
 use super::cache::LinkCache;
 use super::link::Link;
 use super::snapshot::Snapshotter;
-use super::socket::{self, EventFd, NlSocket};
+use super::socket::NlSocket;
 use super::wire::RTMGRP_LINK;
 use crate::flag::ChangeFlag;
+use crate::sys::{self, Doorbell};
 
 /// NetworkManager's choice: large enough that ordinary bursts do not overflow, and overflow is
 /// handled by a resync anyway.
@@ -90,7 +91,7 @@ fn bump(c: &AtomicU64, n: u64) {
 #[derive(Debug)]
 pub struct Monitor {
     shared: Arc<Shared>,
-    stop: Arc<EventFd>,
+    stop: Arc<Doorbell>,
     handle: Option<JoinHandle<()>>,
     port_id: u32,
     tid: i32,
@@ -129,7 +130,7 @@ impl Monitor {
             links.len()
         );
 
-        let stop = Arc::new(EventFd::new()?);
+        let stop = Arc::new(Doorbell::new()?);
         let shared = Arc::new(Shared::default());
         let mut worker = Worker {
             sock,
@@ -146,7 +147,7 @@ impl Monitor {
         let handle = thread::Builder::new()
             .name("macsync-netlink".into())
             .spawn(move || {
-                let _ = tid_tx.send(socket::gettid());
+                let _ = tid_tx.send(sys::gettid());
                 let mut notice = DeathNotice {
                     flag: Arc::clone(&worker.flag),
                     clean: false,
@@ -208,10 +209,7 @@ impl Monitor {
     /// until it has. The flag is raised with resync, as on any abnormal exit.
     pub fn kill_for_test(&self) {
         self.shared.kill.store(true, Ordering::SeqCst);
-        if let Err(e) = self.stop.signal() {
-            log::error!("cannot wake the netlink monitor: {e}");
-            return;
-        }
+        self.stop.ring();
         let deadline = Instant::now() + Duration::from_secs(5);
         while self.is_alive() && Instant::now() < deadline {
             thread::sleep(Duration::from_millis(1));
@@ -236,11 +234,7 @@ impl Drop for Monitor {
         let Some(handle) = self.handle.take() else {
             return;
         };
-        if let Err(e) = self.stop.signal() {
-            // Joining would hang forever; leave the thread to die with the process.
-            log::error!("cannot wake the netlink monitor to stop it: {e}");
-            return;
-        }
+        self.stop.ring();
         if handle.join().is_err() {
             log::error!("netlink monitor thread panicked");
         }
@@ -264,7 +258,7 @@ impl Drop for DeathNotice {
 
 struct Worker {
     sock: NlSocket,
-    stop: Arc<EventFd>,
+    stop: Arc<Doorbell>,
     flag: Arc<ChangeFlag>,
     shared: Arc<Shared>,
     cache: LinkCache,
@@ -282,8 +276,8 @@ impl Worker {
     fn run(&mut self) -> io::Result<()> {
         loop {
             // The only blocking point: no timeout, so an idle monitor never wakes up.
-            let (sock_ready, stop_ready) =
-                socket::poll_readable(self.sock.as_fd(), self.stop.as_fd())?;
+            let ready = sys::poll(&[self.sock.as_raw_fd(), self.stop.as_fd().as_raw_fd()], -1)?;
+            let (sock_ready, stop_ready) = (ready[0], ready[1]);
             if stop_ready {
                 if self.shared.kill.load(Ordering::SeqCst) {
                     return Err(io::Error::other("killed by kill_for_test"));

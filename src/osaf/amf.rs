@@ -253,10 +253,6 @@ impl Amf {
         })
     }
 
-    pub fn responder(&self) -> AmfResponder {
-        self.responder
-    }
-
     fn api(&self) -> &'static AmfApi {
         self.responder.api
     }

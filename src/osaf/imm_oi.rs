@@ -141,10 +141,6 @@ impl ImmOi {
         self.responder.handle
     }
 
-    pub fn policy(&self) -> &RetryPolicy {
-        &self.policy
-    }
-
     pub fn selection_fd(&self) -> Result<RawFd, Error> {
         let f = self
             .api()
@@ -303,10 +299,6 @@ impl ImmOi {
             resume_unwind(p);
         }
         AisCode::from(rc).check("saImmOiDispatch")
-    }
-
-    pub fn responder(&self) -> OiResponder {
-        self.responder
     }
 }
 

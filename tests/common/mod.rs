@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 pub fn enter_netns() {
     init_logging();
     let before = netns_inode();
-    if let Err(e) = macsync::netlink::socket::unshare_netns() {
+    if let Err(e) = macsync::sys::unshare_netns() {
         panic!(
             "cannot create a private network namespace: unshare(CLONE_NEWNET) failed: {e}. \
              Run the tests as root or under `unshare -rn`; they never use the host's interfaces."
