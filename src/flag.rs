@@ -78,14 +78,14 @@ impl ChangeFlag {
         self.bits.fetch_or(RAISED | RESYNC, Ordering::Release);
     }
 
-    /// Cheap check for the AMF healthcheck hot path: one load, no write, no cache-line bounce.
     /// A link's operational state changed (nothing that identifies it): IMM's operState
     /// needs refreshing.
     pub fn raise_refresh(&self) {
         self.bits.fetch_or(REFRESH, Ordering::Release);
     }
 
-    /// Anything at all pending: what the healthcheck asks before queueing a sync.
+    /// Anything at all pending: what the healthcheck asks before queueing a sync. Cheap
+    /// enough for its hot path: one load, no write, no cache-line bounce.
     pub fn needs_sync(&self) -> bool {
         self.bits.load(Ordering::Acquire) != 0
     }
