@@ -22,7 +22,7 @@ use crate::osaf::{
 use crate::sync::{CsiAnswer, ReportFn, Request, Status, SyncHandle, SyncSettings};
 use crate::sys::{poll, Doorbell, Signals};
 
-/// Extra behaviour for tests and the demo.
+/// Extra behaviour for tests and the `--sim` mode.
 #[derive(Default)]
 pub struct Options {
     /// SIGUSR2 kills the netlink monitor thread (end-to-end test of the healthcheck's

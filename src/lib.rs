@@ -4,7 +4,7 @@
 //! [`netlink`] (kernel events, snapshots) -> [`flag`] (the atomic "changed" flag) ->
 //! [`component`] (AMF: the healthcheck queues a sync) -> [`sync`] (snapshot, [`diff`] against
 //! the [`model`] in IMM, writes through [`osaf`]). [`config`] reads flags and environment,
-//! [`once`], [`purge`] and `demo` are the `--once`, `--purge` and `--sim` modes, [`sys`] holds the few OS calls.
+//! [`once`], [`purge`] and `sim_mode` are the `--once`, `--purge` and `--sim` modes, [`sys`] holds the few OS calls.
 //!
 //! `unsafe` is refused everywhere except the FFI modules: [`osaf`] (the AIS C API), [`sys`]
 //! and `netlink::socket` (libc).
@@ -13,8 +13,6 @@
 
 pub mod component;
 pub mod config;
-#[cfg(feature = "sim")]
-pub mod demo;
 pub mod diff;
 pub mod flag;
 pub mod model;
@@ -23,6 +21,8 @@ pub mod once;
 #[allow(unsafe_code)]
 pub mod osaf;
 pub mod purge;
+#[cfg(feature = "sim")]
+pub mod sim_mode;
 pub mod sync;
 #[allow(unsafe_code)]
 pub mod sys;

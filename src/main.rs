@@ -50,7 +50,7 @@ fn main() -> ExitCode {
         && std::env::var_os("RUST_LOG").is_none()
         && !args.iter().any(|a| a.starts_with("--log-level"))
     {
-        // The demo prints each sync itself; only problems go to the log.
+        // `--sim` prints each sync itself; only problems go to the log.
         cfg.log_level = "warn".into();
     }
     if let Err(e) = init_logging(&cfg) {
@@ -105,7 +105,7 @@ fn run_sim(
     dir: Option<&std::path::Path>,
     signals: macsync::sys::Signals,
 ) -> Result<(), String> {
-    macsync::demo::run(cfg, dir, signals)
+    macsync::sim_mode::run(cfg, dir, signals)
 }
 
 #[cfg(not(feature = "sim"))]
