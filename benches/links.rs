@@ -12,7 +12,7 @@ mod support;
 use support::{median, parse_ip_text, percentile};
 
 use macsync::flag::ChangeFlag;
-use macsync::netlink::{LinkControl, LinkFilter, Monitor, MonitorOptions, Snapshotter};
+use macsync::netlink::{LinkFilter, LinkSetter, Monitor, MonitorOptions, Snapshotter};
 use macsync::sys::unshare_netns;
 
 const PAIRS: usize = 5000;
@@ -86,7 +86,7 @@ fn run() -> Res<()> {
         .into_iter()
         .find(|l| l.name == b"la0")
         .ok_or("link la0 not found")?;
-    let mut ctl = LinkControl::new()?;
+    let mut setter = LinkSetter::new()?;
     let mut lat_us = Vec::with_capacity(MAC_CHANGES);
     let mut missed = 0;
     let before = mon.stats();
@@ -95,7 +95,7 @@ fn run() -> Res<()> {
         let mac = [0x02, 0x42, 0, (i >> 8) as u8, i as u8, 0x01];
         flag.take();
         let t = Instant::now();
-        let seq = ctl.send_set_address(target.ifindex, &mac)?;
+        let seq = setter.send_set_address(target.ifindex, &mac)?;
         while !flag.is_raised() {
             if t.elapsed() > Duration::from_secs(1) {
                 missed += 1;
@@ -104,7 +104,7 @@ fn run() -> Res<()> {
             std::hint::spin_loop();
         }
         lat_us.push(t.elapsed().as_secs_f64() * 1e6);
-        ctl.wait_ack(seq)?;
+        setter.wait_ack(seq)?;
     }
     let after = mon.stats();
     flag.take();

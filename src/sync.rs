@@ -16,7 +16,7 @@ use crossbeam_channel::{Receiver, Sender};
 use crate::diff::{diff, Change};
 use crate::flag::{ChangeFlag, Pending};
 use crate::model::{self, Counters, IfRecord};
-use crate::netlink::{LinkFilter, Monitor, MonitorStats, SnapshotError, Snapshotter};
+use crate::netlink::{LinkFilter, Monitor, MonitorStats, NetlinkError, Snapshotter};
 use crate::osaf::{
     AisCode, AmfResponder, Attr, AttrValue, Dn, DnError, Error, ImmOi, ImmOm, Invocation,
     OiHandler, OiResponder, RetryPolicy, Scope,
@@ -146,7 +146,7 @@ pub struct SyncReport {
 #[derive(Debug)]
 enum SyncError {
     Imm(Error),
-    Snapshot(SnapshotError),
+    Snapshot(NetlinkError),
     /// The assignment was taken away mid-sync.
     Deactivated,
     /// Configuration IMM cannot take (unknown class, missing parent): stop the component.

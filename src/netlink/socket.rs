@@ -10,11 +10,17 @@ use std::time::Duration;
 
 use libc::{c_int, c_void, socklen_t};
 
+use super::error::NetlinkError;
+
 // Kernel ABI values (include/uapi/linux/netlink.h, socket.h); spelled out so the code does not
 // depend on which libc release exports them.
 const SOL_NETLINK: c_int = 270;
 const NETLINK_EXT_ACK: c_int = 11;
 const NETLINK_GET_STRICT_CHK: c_int = 12;
+
+/// A kernel answer to a request is immediate; waiting longer than this means something is
+/// badly wrong, and the caller (the sync worker, a benchmark) must not hang.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 
 fn cvt(r: c_int) -> io::Result<c_int> {
     if r < 0 {
@@ -255,6 +261,25 @@ impl NlSocket {
             });
         }
     }
+}
+
+pub(crate) fn io_err(op: &'static str) -> impl FnOnce(io::Error) -> NetlinkError {
+    move |source| NetlinkError::Io { op, source }
+}
+
+/// Opens a request/response NETLINK_ROUTE socket with the hardening options.
+pub(crate) fn request_socket() -> io::Result<NlSocket> {
+    let sock = NlSocket::open_route(0, false)?;
+    // Both are refinements: a kernel without them still answers correctly, so their failure
+    // is logged rather than fatal.
+    if let Err(e) = sock.set_ext_ack(true) {
+        log::debug!("NETLINK_EXT_ACK unavailable: {e}");
+    }
+    if let Err(e) = sock.set_strict_check(true) {
+        log::debug!("NETLINK_GET_STRICT_CHK unavailable: {e}");
+    }
+    sock.set_recv_timeout(Some(REQUEST_TIMEOUT))?;
+    Ok(sock)
 }
 
 impl AsFd for NlSocket {

@@ -3,20 +3,20 @@
 
 use std::io;
 
-use super::snapshot::{io_err, request_socket, SnapshotError};
-use super::socket::NlSocket;
+use super::error::NetlinkError;
+use super::socket::{io_err, request_socket, NlSocket};
 use super::wire::{self, setlink_address_request, MAX_ADDR_LEN, NLMSG_ERROR};
 
 #[derive(Debug)]
-pub struct LinkControl {
+pub struct LinkSetter {
     sock: NlSocket,
     buf: Vec<u8>,
     seq: u32,
 }
 
-impl LinkControl {
+impl LinkSetter {
     pub fn new() -> io::Result<Self> {
-        Ok(LinkControl {
+        Ok(LinkSetter {
             sock: request_socket()?,
             buf: vec![0; 16 * 1024],
             seq: 0,
@@ -24,9 +24,9 @@ impl LinkControl {
     }
 
     /// Sends RTM_SETLINK with a new IFLA_ADDRESS; returns the sequence number to wait for.
-    pub fn send_set_address(&mut self, ifindex: u32, mac: &[u8]) -> Result<u32, SnapshotError> {
+    pub fn send_set_address(&mut self, ifindex: u32, mac: &[u8]) -> Result<u32, NetlinkError> {
         if mac.is_empty() || mac.len() > MAX_ADDR_LEN || ifindex == 0 || ifindex > i32::MAX as u32 {
-            return Err(SnapshotError::Io {
+            return Err(NetlinkError::Io {
                 op: "RTM_SETLINK",
                 source: io::Error::new(
                     io::ErrorKind::InvalidInput,
@@ -44,7 +44,7 @@ impl LinkControl {
     }
 
     /// Waits for the kernel's ACK (or error) to request `seq`.
-    pub fn wait_ack(&mut self, seq: u32) -> Result<(), SnapshotError> {
+    pub fn wait_ack(&mut self, seq: u32) -> Result<(), NetlinkError> {
         loop {
             let r = self
                 .sock
@@ -54,22 +54,22 @@ impl LinkControl {
                 continue;
             }
             if r.truncated {
-                return Err(SnapshotError::Truncated { len: r.len });
+                return Err(NetlinkError::Truncated { len: r.len });
             }
             for m in wire::messages(&self.buf[..r.len]) {
-                let m = m.map_err(SnapshotError::Malformed)?;
+                let m = m.map_err(NetlinkError::Malformed)?;
                 if m.kind != NLMSG_ERROR || m.seq != seq {
                     continue;
                 }
-                return match wire::parse_error(&m).map_err(SnapshotError::Malformed)? {
+                return match wire::parse_error(&m).map_err(NetlinkError::Malformed)? {
                     None => Ok(()),
-                    Some(e) => Err(SnapshotError::Kernel(e)),
+                    Some(e) => Err(NetlinkError::Kernel(e)),
                 };
             }
         }
     }
 
-    pub fn set_address(&mut self, ifindex: u32, mac: &[u8]) -> Result<(), SnapshotError> {
+    pub fn set_address(&mut self, ifindex: u32, mac: &[u8]) -> Result<(), NetlinkError> {
         let seq = self.send_set_address(ifindex, mac)?;
         self.wait_ack(seq)
     }
