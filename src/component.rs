@@ -19,7 +19,7 @@ use crate::osaf::{
     AisCode, Amf, AmfHandler, AmfResponder, CsiDescriptor, HaState, Invocation, Recovery,
     RetryPolicy,
 };
-use crate::sync::{CsiAnswer, ReportFn, Request, Status, SyncHandle, SyncSettings};
+use crate::sync::{CsiAnswer, NodeTarget, ReportFn, Request, Status, SyncHandle, SyncSettings};
 use crate::sys::{poll, Doorbell, Signals};
 
 /// Extra behaviour for tests and the `--sim` mode.
@@ -238,9 +238,11 @@ pub fn run(cfg: &Config, apis: Apis, opts: Options, signals: Signals) -> Result<
     let wake = Arc::new(Doorbell::new().map_err(|e| format!("eventfd: {e}"))?);
     let policy = RetryPolicy::default();
     let settings = SyncSettings {
-        node_dn: node_dn.clone(),
-        parent,
-        implementer: model::implementer_name(&cfg.node),
+        target: NodeTarget {
+            node_dn: node_dn.clone(),
+            parent,
+            implementer: model::implementer_name(&cfg.node),
+        },
         filter: cfg.filter.clone(),
         max_dn: max,
         policy: policy.clone(),

@@ -1,0 +1,293 @@
+//! One implementer's IMM session: the OI handle (implementer name set) and the OM handle,
+//! the node object, the session's view of the interface objects under it, and the writes
+//! that keep the view true whatever state an earlier, interrupted call left IMM in.
+//!
+//! Handles are made when first needed. BAD_HANDLE (IMM's node director restarted) has one
+//! path, [`ImmSession::handle_lost`]: the next use re-initializes the OI handle with its
+//! implementer name ([`ImmOi::reinitialize`]), makes a new OM handle and re-reads IMM.
+
+use std::collections::BTreeMap;
+use std::os::fd::RawFd;
+
+use super::SyncError;
+use crate::diff::Change;
+use crate::model::{self, Counters, IfRecord};
+use crate::osaf::{
+    AisCode, Attr, AttrValue, Dn, Error, ImmOi, ImmOm, OiHandler, RetryPolicy, Scope, MAX_LONG_DN,
+};
+use opensaf_sys::Apis;
+
+/// Whose objects a session writes: one node object, the interface objects under it, and
+/// the implementer name that owns them (`macsync-<node>`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeTarget {
+    pub node_dn: Dn,
+    pub parent: Option<Dn>,
+    pub implementer: String,
+}
+
+pub(crate) struct ImmSession {
+    apis: Apis,
+    target: NodeTarget,
+    policy: RetryPolicy,
+    /// Register the admin operation callback (the worker serves "resync").
+    admin_ops: bool,
+    oi: Option<ImmOi>,
+    /// BAD_HANDLE was seen: `oi` is dead until re-initialized.
+    lost: bool,
+    om: Option<ImmOm>,
+    /// What IMM holds under the node object, as far as this session knows.
+    view: Option<BTreeMap<Dn, IfRecord>>,
+    node_ready: bool,
+}
+
+impl ImmSession {
+    /// No IMM call yet: handles are made by the first call that needs them.
+    pub fn new(apis: Apis, target: NodeTarget, policy: RetryPolicy, admin_ops: bool) -> Self {
+        ImmSession {
+            apis,
+            target,
+            policy,
+            admin_ops,
+            oi: None,
+            lost: false,
+            om: None,
+            view: None,
+            node_ready: false,
+        }
+    }
+
+    /// Every handle is dead (BAD_HANDLE, or its descriptor failed): the next use makes new
+    /// ones, sets the implementer name again and re-reads IMM.
+    pub fn handle_lost(&mut self) {
+        self.lost = self.oi.is_some();
+        self.om = None;
+        self.view = None;
+        self.node_ready = false;
+    }
+
+    /// The outcome of a write is unknown (TIMEOUT), or a full resync was asked for: the
+    /// next use re-reads the objects from IMM.
+    pub fn forget_view(&mut self) {
+        self.view = None;
+    }
+
+    /// The OI selection descriptor, while the handle is alive.
+    pub fn selection_fd(&self) -> Option<RawFd> {
+        match &self.oi {
+            Some(oi) if !self.lost => oi.selection_fd().ok(),
+            _ => None,
+        }
+    }
+
+    /// `saImmOiDispatch` on the live OI handle (nothing to dispatch without one).
+    pub fn dispatch(&self, handler: &mut dyn OiHandler) -> Result<(), Error> {
+        match &self.oi {
+            Some(oi) if !self.lost => oi.dispatch(handler),
+            _ => Ok(()),
+        }
+    }
+
+    fn oi(&mut self) -> Result<&ImmOi, Error> {
+        Ok(self.connect()?.0)
+    }
+
+    /// OI handle with the implementer name set, and an OM handle.
+    pub fn connect(&mut self) -> Result<(&ImmOi, &ImmOm), Error> {
+        match &mut self.oi {
+            None => {
+                let mut oi =
+                    ImmOi::initialize(self.apis.imm_oi, self.admin_ops, self.policy.clone())?;
+                oi.implementer_set(&self.target.implementer)?;
+                self.oi = Some(oi);
+                self.view = None;
+            }
+            Some(oi) if self.lost => {
+                oi.reinitialize()?;
+                self.lost = false;
+            }
+            Some(_) => {}
+        }
+        if self.om.is_none() {
+            self.om = Some(ImmOm::initialize(
+                self.apis.imm_om,
+                self.apis.imm_oi,
+                self.policy.clone(),
+            )?);
+        }
+        Ok((
+            self.oi.as_ref().expect("set above"),
+            self.om.as_ref().expect("set above"),
+        ))
+    }
+
+    /// Makes sure the node object exists. Returns the counters it holds when this call
+    /// found it (read from IMM only with `read_counters`; zero when it was just created),
+    /// `None` when it was known to exist already.
+    pub fn ensure_node(&mut self, read_counters: bool) -> Result<Option<Counters>, SyncError> {
+        if self.node_ready {
+            return Ok(None);
+        }
+        let target = self.target.clone();
+        let (oi, om) = self.connect()?;
+        let node = &target.node_dn;
+        let mut attrs = vec![Attr::one(
+            model::NODE_RDN,
+            AttrValue::Str(node.rdn().to_string()),
+        )];
+        attrs.extend(Counters::default().attrs(0));
+        let found = match oi.create(model::NODE_CLASS, target.parent.as_ref(), &attrs) {
+            Ok(()) => Some(Counters::default()),
+            Err(e) if e.code() == Some(AisCode::EXIST) && !read_counters => None,
+            Err(e) if e.code() == Some(AisCode::EXIST) => Some(
+                om.get(node, Some(&model::COUNTER_ATTRS))?
+                    .map(|o| Counters::from_attrs(&o.attrs))
+                    .unwrap_or_default(),
+            ),
+            Err(e) => return Err(refusal(&target, om, e)?),
+        };
+        self.node_ready = true;
+        Ok(found)
+    }
+
+    /// The interface objects under the node object, read from IMM if not known.
+    pub fn view(&mut self) -> Result<&BTreeMap<Dn, IfRecord>, Error> {
+        if self.view.is_none() {
+            let node = self.target.node_dn.clone();
+            let (_, om) = self.connect()?;
+            let objs = om.search(
+                Some(&node),
+                Scope::Sublevel,
+                Some(model::IF_CLASS),
+                Some(&[model::ATTR_MAC, model::ATTR_IFINDEX, model::ATTR_OPER]),
+            )?;
+            let mut view = BTreeMap::new();
+            for o in objs {
+                match Dn::parse(&o.dn, MAX_LONG_DN) {
+                    Ok(dn) => {
+                        view.insert(dn, IfRecord::from_attrs(&o.attrs));
+                    }
+                    Err(e) => log::warn!("ignoring IMM object {:?}: {e}", o.dn),
+                }
+            }
+            log::info!("IMM holds {} interface objects under {node}", view.len());
+            self.view = Some(view);
+        }
+        Ok(self.view.as_ref().expect("read above"))
+    }
+
+    /// The view as last read or written, without reading IMM.
+    pub fn known_objects(&self) -> Option<&BTreeMap<Dn, IfRecord>> {
+        self.view.as_ref()
+    }
+
+    /// Writes one change and records it in the view. Returns the IMM writes it took.
+    pub fn apply(&mut self, change: &Change) -> Result<u64, Error> {
+        self.view()?;
+        let writes = match change {
+            Change::Create(dn, rec) => self.create_or_replace(dn, rec)?,
+            // IMM cannot take an attribute with zero values: a MAC that went away is
+            // cleared by recreating the object without it.
+            Change::Update(dn, new, old) if !old.mac.is_empty() && new.mac.is_empty() => {
+                self.delete_if_present(dn)?;
+                1 + self.create_or_replace(dn, new)?
+            }
+            Change::Update(dn, new, old) => match self.oi()?.update(dn, &new.changed_attrs(old)) {
+                Ok(()) => 1,
+                Err(e) if e.code() == Some(AisCode::NOT_EXIST) => {
+                    1 + self.create_or_replace(dn, new)?
+                }
+                Err(e) => return Err(e),
+            },
+            Change::Delete(dn) => {
+                self.delete_if_present(dn)?;
+                1
+            }
+        };
+        let view = self.view.as_mut().expect("read above");
+        match change {
+            Change::Create(dn, rec) | Change::Update(dn, rec, _) => {
+                view.insert(dn.clone(), rec.clone());
+            }
+            Change::Delete(dn) => {
+                view.remove(dn);
+            }
+        }
+        Ok(writes)
+    }
+
+    /// Creates an interface object under the node object; if it already exists (an earlier
+    /// call that timed out did take), replaces its attributes instead. Returns the number
+    /// of IMM writes.
+    pub fn create_or_replace(&mut self, dn: &Dn, rec: &IfRecord) -> Result<u64, Error> {
+        let mut attrs = vec![Attr::one(
+            model::IF_RDN,
+            AttrValue::Str(dn.rdn().to_string()),
+        )];
+        attrs.extend(rec.attrs());
+        let node = self.target.node_dn.clone();
+        let node = Some(&node);
+        let oi = self.oi()?;
+        match oi.create(model::IF_CLASS, node, &attrs) {
+            Ok(()) => Ok(1),
+            Err(e) if e.code() == Some(AisCode::EXIST) && rec.mac.is_empty() => {
+                // The old object may hold a MAC this link no longer has; an update cannot
+                // clear it (no attribute with zero values), a new object can.
+                delete_if_present(oi, dn)?;
+                oi.create(model::IF_CLASS, node, &attrs)?;
+                Ok(3)
+            }
+            Err(e) if e.code() == Some(AisCode::EXIST) => {
+                oi.update(dn, &rec.attrs())?;
+                Ok(2)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Deletes an object (and its runtime children); one already gone is success.
+    pub fn delete_if_present(&mut self, dn: &Dn) -> Result<(), Error> {
+        delete_if_present(self.oi()?, dn)
+    }
+
+    /// Replaces attributes of the node object (its counters).
+    pub fn update_node(&mut self, attrs: &[Attr]) -> Result<(), Error> {
+        let node = self.target.node_dn.clone();
+        self.oi()?.update(&node, attrs)
+    }
+}
+
+fn delete_if_present(oi: &ImmOi, dn: &Dn) -> Result<(), Error> {
+    match oi.delete(dn) {
+        Ok(()) => Ok(()),
+        Err(e) if e.code() == Some(AisCode::NOT_EXIST) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Why IMM refused to create the node object. Configuration it cannot take (an unknown
+/// class, a missing parent, another owner, a name it refuses) stops the component with one
+/// line, since retrying cannot help; anything else is an ordinary IMM error.
+fn refusal(target: &NodeTarget, om: &ImmOm, e: Error) -> Result<SyncError, Error> {
+    let node = &target.node_dn;
+    let line = match e.code() {
+        Some(AisCode::NOT_EXIST) => match &target.parent {
+            Some(p) if om.get(p, Some(&[]))?.is_none() => {
+                format!("parent DN {p} does not exist in IMM (--parent-dn)")
+            }
+            _ => format!(
+                "IMM does not know class {} ({e}): load samples/macsync-classes.xml with immcfg -f",
+                model::NODE_CLASS
+            ),
+        },
+        Some(AisCode::BAD_OPERATION) => format!(
+            "{node} is owned by another implementer than {} ({e})",
+            target.implementer
+        ),
+        Some(AisCode::INVALID_PARAM) | Some(AisCode::NAME_TOO_LONG) => {
+            format!("IMM refuses the node object {node}: {e}")
+        }
+        _ => return Ok(SyncError::Imm(e)),
+    };
+    Ok(SyncError::Fatal(line))
+}

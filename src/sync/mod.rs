@@ -1,0 +1,81 @@
+//! The sync worker: the only thread that talks to IMM, so the AMF thread never waits on it.
+//!
+//! A sync clears the change flag *before* taking the snapshot and raises it again if
+//! anything fails, so a change that lands during or after the snapshot is never lost. It
+//! diffs the snapshot with its view of IMM and writes only the differences.
+//!
+//! - [`requests`]: what the AMF thread asks of the worker and reads from it without waiting
+//!   ([`SyncHandle`], [`Request`], [`CsiAnswer`], [`Status`]).
+//! - `imm_session`: one implementer's IMM handles, its view of the objects under one node
+//!   object, and the writes (create-or-replace, delete-if-present); the one BAD_HANDLE path.
+//! - `counters`: the node object's cumulative counters.
+//! - `worker`: the worker loop, one sync and its retries, admin operations.
+
+mod counters;
+mod imm_session;
+pub mod requests;
+mod worker;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use crate::model::IfRecord;
+use crate::netlink::{LinkFilter, NetlinkError};
+use crate::osaf::{Dn, DnError, Error, RetryPolicy};
+
+pub use imm_session::NodeTarget;
+pub use requests::{CsiAnswer, Request, Status, SyncHandle};
+pub use worker::ADMIN_OP_RESYNC;
+
+/// What the worker is configured with.
+pub struct SyncSettings {
+    /// The node object, its parent, and the implementer name that owns them.
+    pub target: NodeTarget,
+    pub filter: LinkFilter,
+    pub max_dn: usize,
+    pub policy: RetryPolicy,
+    pub on_report: Option<ReportFn>,
+}
+
+/// Called after each sync that wrote something (the `--sim` display).
+pub type ReportFn = Box<dyn Fn(&SyncReport) + Send>;
+
+/// One sync's outcome, for logs and the `--sim` display.
+#[derive(Debug, Default, Clone)]
+pub struct SyncReport {
+    pub created: Vec<(Dn, IfRecord)>,
+    pub updated: Vec<(Dn, IfRecord)>,
+    pub deleted: Vec<Dn>,
+    /// Interface objects IMM holds afterwards (filled only when a report callback is set).
+    pub objects: BTreeMap<Dn, IfRecord>,
+    pub refused: Vec<DnError>,
+    pub writes: u64,
+    pub took: Duration,
+}
+
+#[derive(Debug)]
+enum SyncError {
+    Imm(Error),
+    Snapshot(NetlinkError),
+    /// The assignment was taken away mid-sync.
+    Deactivated,
+    /// Configuration IMM cannot take (unknown class, missing parent): stop the component.
+    Fatal(String),
+}
+
+impl From<Error> for SyncError {
+    fn from(e: Error) -> Self {
+        SyncError::Imm(e)
+    }
+}
+
+impl std::fmt::Display for SyncError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SyncError::Imm(e) => e.fmt(f),
+            SyncError::Snapshot(e) => write!(f, "link snapshot: {e}"),
+            SyncError::Deactivated => f.write_str("assignment removed during the sync"),
+            SyncError::Fatal(s) => f.write_str(s),
+        }
+    }
+}

@@ -1,0 +1,271 @@
+//! The worker thread: waits on its doorbell and the OI descriptor, runs one sync per
+//! request (snapshot, diff, writes) with its BAD_HANDLE / TIMEOUT retries, answers
+//! deactivations once the writes have stopped, and serves the "resync" admin operation.
+
+use std::os::fd::{AsFd, AsRawFd};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Instant;
+
+use crossbeam_channel::Receiver;
+
+use super::counters::NodeCounters;
+use super::imm_session::ImmSession;
+use super::{Request, Status, SyncError, SyncReport, SyncSettings};
+use crate::diff::{diff, Change};
+use crate::flag::{ChangeFlag, Pending};
+use crate::model;
+use crate::netlink::{Monitor, Snapshotter};
+use crate::osaf::{AisCode, AttrValue, Error, Invocation, OiHandler, OiResponder};
+use crate::sys::{poll, Doorbell};
+use opensaf_sys::Apis;
+
+/// Admin operation id that asks for a full resync (`immadm -o 1 <node DN>`).
+pub const ADMIN_OP_RESYNC: u64 = 1;
+
+/// Where the AMF thread's requests arrive.
+pub(super) struct Inbox {
+    pub rx: Receiver<Request>,
+    pub bell: Arc<Doorbell>,
+}
+
+pub(super) struct Worker {
+    settings: SyncSettings,
+    flag: Arc<ChangeFlag>,
+    monitor: Arc<Monitor>,
+    snap: Snapshotter,
+    session: ImmSession,
+    counters: NodeCounters,
+    status: Arc<Status>,
+    inbox: Inbox,
+    wake_main: Arc<Doorbell>,
+}
+
+/// Collects admin operations during dispatch; they are served after it returns.
+#[derive(Default)]
+struct AdminOps(Vec<(OiResponder, Invocation, String, u64)>);
+
+impl OiHandler for AdminOps {
+    fn admin_operation(
+        &mut self,
+        oi: &OiResponder,
+        inv: Invocation,
+        object: &str,
+        op: u64,
+        _params: &[(String, AttrValue)],
+    ) {
+        self.0.push((*oi, inv, object.to_string(), op));
+    }
+}
+
+impl Worker {
+    pub fn new(
+        settings: SyncSettings,
+        apis: Apis,
+        flag: Arc<ChangeFlag>,
+        monitor: Arc<Monitor>,
+        status: Arc<Status>,
+        inbox: Inbox,
+        wake_main: Arc<Doorbell>,
+    ) -> std::io::Result<Worker> {
+        let session = ImmSession::new(apis, settings.target.clone(), settings.policy.clone(), true);
+        Ok(Worker {
+            settings,
+            flag,
+            monitor,
+            snap: Snapshotter::new()?,
+            session,
+            counters: NodeCounters::default(),
+            status,
+            inbox,
+            wake_main,
+        })
+    }
+
+    pub fn run(&mut self) {
+        loop {
+            let mut fds = vec![self.inbox.bell.as_fd().as_raw_fd()];
+            fds.extend(self.session.selection_fd());
+            let ready = match poll(&fds, -1) {
+                Ok(r) => r,
+                Err(e) => {
+                    // A dead OI descriptor (e.g. after BAD_HANDLE): the next sync makes
+                    // new handles.
+                    log::warn!("sync worker poll: {e}");
+                    self.session.handle_lost();
+                    self.flag.raise_resync();
+                    continue;
+                }
+            };
+            if ready[0] {
+                self.inbox.bell.drain();
+                while let Ok(req) = self.inbox.rx.try_recv() {
+                    match req {
+                        Request::Stop => return,
+                        Request::Sync => {
+                            self.status.sync_queued.store(false, Ordering::Release);
+                            self.sync(false);
+                        }
+                        Request::Activate => {
+                            self.sync(true);
+                        }
+                        Request::Deactivate { answer } => {
+                            // The running sync (if any) has returned: no write follows this.
+                            answer.answer();
+                        }
+                    }
+                }
+            }
+            if ready.get(1) == Some(&true) {
+                self.serve_admin_ops();
+            }
+        }
+    }
+
+    fn serve_admin_ops(&mut self) {
+        let mut ops = AdminOps::default();
+        if let Err(e) = self.session.dispatch(&mut ops) {
+            log::warn!("{e}");
+            if e.is_bad_handle() {
+                // IMM restarted: the implementer name went with the handle. Re-establish
+                // it (and re-read IMM) at once, not at the next kernel change.
+                self.session.handle_lost();
+                self.flag.raise_resync();
+                self.sync(true);
+            }
+        }
+        let node_dn = self.settings.target.node_dn.clone();
+        for (oi, inv, object, op) in ops.0 {
+            let result = if object != node_dn.as_str() || op != ADMIN_OP_RESYNC {
+                log::warn!("admin operation {op} on {object}: not supported");
+                AisCode(opensaf_sys::SaAisErrorT::SA_AIS_ERR_NOT_SUPPORTED.0)
+            } else if !self.status.active.load(Ordering::Acquire) {
+                AisCode::FAILED_OPERATION
+            } else {
+                log::info!("admin operation: resync requested");
+                self.flag.raise_resync();
+                self.session.forget_view();
+                if self.sync(true) {
+                    AisCode::OK
+                } else {
+                    AisCode::FAILED_OPERATION
+                }
+            };
+            if let Err(e) = oi.admin_result(inv, result) {
+                log::warn!("{e}");
+            }
+        }
+    }
+
+    /// Runs one sync if the flag is raised (or `force`) and the component is active.
+    /// Returns whether IMM now matches the kernel.
+    fn sync(&mut self, force: bool) -> bool {
+        if !self.status.active.load(Ordering::Acquire) {
+            return false;
+        }
+        let pending = match self.flag.take() {
+            Some(p) => p,
+            None if force => Pending { resync: true },
+            None => return true,
+        };
+        self.status.set_busy(true);
+        let start = Instant::now();
+        let mut result = self.attempt(pending.resync);
+        // BAD_HANDLE (IMM restarted) and TIMEOUT (outcome unknown) are answered by
+        // re-reading IMM and trying again, at most twice.
+        for _ in 0..2 {
+            if !self.status.active.load(Ordering::Acquire) {
+                break;
+            }
+            match &result {
+                Err(SyncError::Imm(e)) if e.is_bad_handle() => {
+                    log::warn!("{e}: new IMM handles, implementer set again, view re-read");
+                    self.session.handle_lost();
+                }
+                Err(SyncError::Imm(e)) if e.code() == Some(AisCode::TIMEOUT) => {
+                    log::warn!("{e}: outcome unknown, re-reading IMM");
+                    self.session.forget_view();
+                }
+                _ => break,
+            }
+            result = self.attempt(pending.resync);
+        }
+        self.status.set_busy(false);
+        match result {
+            Ok(mut report) => {
+                report.took = start.elapsed();
+                if report.writes > 0 || pending.resync {
+                    log::info!(
+                        "sync: {} created, {} updated, {} deleted, {} objects, {} IMM writes in {:?}",
+                        report.created.len(),
+                        report.updated.len(),
+                        report.deleted.len(),
+                        self.session.known_objects().map_or(0, |v| v.len()),
+                        report.writes,
+                        report.took
+                    );
+                    if let Some(cb) = &self.settings.on_report {
+                        cb(&report);
+                    }
+                }
+                true
+            }
+            Err(e) => {
+                self.flag.restore(pending);
+                match e {
+                    SyncError::Fatal(msg) => {
+                        log::error!("{msg}");
+                        *self.status.fatal.lock().unwrap_or_else(|p| p.into_inner()) = Some(msg);
+                        self.wake_main.ring();
+                    }
+                    SyncError::Deactivated | SyncError::Imm(Error::Cancelled(_)) => {
+                        log::info!("sync stopped: {e}")
+                    }
+                    e => log::warn!("sync failed, will retry at the next healthcheck: {e}"),
+                }
+                false
+            }
+        }
+    }
+
+    /// `resync`: a full resync was asked for (start, ENOBUFS, admin operation); the node
+    /// object's counters are written even when no interface object changed.
+    fn attempt(&mut self, resync: bool) -> Result<SyncReport, SyncError> {
+        let links = self.snap.dump().map_err(SyncError::Snapshot)?;
+        if let Some(found) = self.session.ensure_node(!self.counters.loaded())? {
+            self.counters.adopt(found, self.monitor.stats());
+        }
+        let s = &self.settings;
+        let (want, refused) = model::desired(&links, &s.filter, &s.target.node_dn, s.max_dn);
+        for e in &refused {
+            log::warn!("link not mirrored: {e}");
+        }
+        let changes = diff(self.session.view()?, &want);
+        let mut report = SyncReport {
+            refused,
+            ..Default::default()
+        };
+        for ch in changes {
+            if !self.status.active.load(Ordering::Acquire) {
+                return Err(SyncError::Deactivated);
+            }
+            report.writes += self.session.apply(&ch)?;
+            self.counters.count(&ch);
+            match ch {
+                Change::Create(dn, rec) => report.created.push((dn, rec)),
+                Change::Update(dn, rec, _) => report.updated.push((dn, rec)),
+                Change::Delete(dn) => report.deleted.push(dn),
+            }
+        }
+        self.counters.sync_done();
+        if report.writes > 0 || resync {
+            let attrs = self.counters.attrs(&self.monitor.stats());
+            self.session.update_node(&attrs)?;
+        }
+        if self.settings.on_report.is_some() {
+            // Only the --sim display lists every object; don't copy 10 000 entries otherwise.
+            report.objects = self.session.known_objects().cloned().unwrap_or_default();
+        }
+        Ok(report)
+    }
+}
