@@ -26,3 +26,5 @@ pub mod sim_mode;
 pub mod sync;
 #[allow(unsafe_code)]
 pub mod sys;
+#[cfg(all(test, feature = "sim"))]
+mod test_sim;

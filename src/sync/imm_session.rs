@@ -291,3 +291,7 @@ fn refusal(target: &NodeTarget, om: &ImmOm, e: Error) -> Result<SyncError, Error
     };
     Ok(SyncError::Fatal(line))
 }
+
+#[cfg(all(test, feature = "sim"))]
+#[path = "imm_session_tests.rs"]
+mod tests;

@@ -1,0 +1,184 @@
+//! The IMM session against the in-process simulator.
+
+use super::*;
+use crate::test_sim::{sim, Sim};
+
+fn target(node: &str, parent: Option<&str>) -> NodeTarget {
+    let parent = parent.map(|p| Dn::parse(p, 255).unwrap());
+    NodeTarget {
+        node_dn: model::node_dn(node, parent.as_ref(), 255).unwrap(),
+        parent,
+        implementer: model::implementer_name(node),
+    }
+}
+
+fn session(sim: &Sim, t: &NodeTarget) -> ImmSession {
+    ImmSession::new(sim.apis(), t.clone(), sim.policy(), false)
+}
+
+fn ifdn(t: &NodeTarget, name: &str) -> Dn {
+    Dn::child(Some(&t.node_dn), model::IF_RDN, name.as_bytes(), 255).unwrap()
+}
+
+fn rec(mac: &str, ifindex: u32) -> IfRecord {
+    IfRecord {
+        mac: mac.into(),
+        ifindex,
+        oper: 6,
+    }
+}
+
+/// What IMM holds, read by a session of its own (fresh OM handle, no cached view).
+fn imm_view(sim: &Sim, t: &NodeTarget) -> BTreeMap<Dn, IfRecord> {
+    let om = ImmOm::initialize(sim.apis().imm_om, sim.apis().imm_oi, sim.policy()).unwrap();
+    om.search(
+        Some(&t.node_dn),
+        Scope::Sublevel,
+        Some(model::IF_CLASS),
+        None,
+    )
+    .unwrap()
+    .into_iter()
+    .map(|o| {
+        (
+            Dn::parse(&o.dn, 255).unwrap(),
+            IfRecord::from_attrs(&o.attrs),
+        )
+    })
+    .collect()
+}
+
+#[test]
+fn node_object_view_and_writes_survive_a_new_session() {
+    let sim = sim();
+    let t = target("unit-session", None);
+    let (a, b) = (ifdn(&t, "a,0"), ifdn(&t, "b"));
+    let mut s = session(&sim, &t);
+    // Created: zero counters; known from then on.
+    assert_eq!(s.ensure_node(true).unwrap(), Some(Counters::default()));
+    assert_eq!(s.ensure_node(true).unwrap(), None);
+    assert!(s.view().unwrap().is_empty());
+    let create_a = Change::Create(a.clone(), rec("02:00:00:00:00:0a", 1));
+    assert_eq!(s.apply(&create_a).unwrap(), 1);
+    assert_eq!(s.apply(&Change::Create(b.clone(), rec("", 2))).unwrap(), 1);
+    let counters = Counters {
+        syncs: 5,
+        created: 2,
+        ..Default::default()
+    };
+    s.update_node(&counters.attrs(1)).unwrap();
+    assert_eq!(Some(&imm_view(&sim, &t)), s.known_objects());
+    drop(s);
+
+    // A restarted worker: the same implementer owns the objects again, finds the node
+    // object's counters and reads the view back from IMM.
+    let mut s = session(&sim, &t);
+    assert_eq!(s.ensure_node(true).unwrap(), Some(counters));
+    assert_eq!(s.view().unwrap(), &imm_view(&sim, &t));
+    assert_eq!(s.view().unwrap()[&a], rec("02:00:00:00:00:0a", 1));
+
+    // Only the changed attribute is written; a MAC that went away recreates the object.
+    let new_a = rec("02:00:00:00:00:0a", 9);
+    let update = Change::Update(a.clone(), new_a.clone(), rec("02:00:00:00:00:0a", 1));
+    assert_eq!(s.apply(&update).unwrap(), 1);
+    let cleared = Change::Update(a.clone(), rec("", 9), new_a);
+    assert_eq!(s.apply(&cleared).unwrap(), 2);
+    assert_eq!(imm_view(&sim, &t)[&a], rec("", 9));
+    assert_eq!(Some(&imm_view(&sim, &t)), s.known_objects());
+
+    // Deletes: present or not, the object is gone afterwards.
+    assert_eq!(s.apply(&Change::Delete(b.clone())).unwrap(), 1);
+    s.delete_if_present(&b).unwrap();
+    assert!(!imm_view(&sim, &t).contains_key(&b));
+    s.delete_if_present(&t.node_dn).unwrap();
+}
+
+#[test]
+fn writes_repair_what_an_earlier_unknown_outcome_left() {
+    let sim = sim();
+    let t = target("unit-repair", None);
+    let a = ifdn(&t, "a");
+    let mut s = session(&sim, &t);
+    s.ensure_node(false).unwrap();
+    assert_eq!(
+        s.create_or_replace(&a, &rec("02:00:00:00:00:01", 1))
+            .unwrap(),
+        1
+    );
+    // Already there (a create that timed out but took): replaced, MAC included.
+    assert_eq!(
+        s.create_or_replace(&a, &rec("02:00:00:00:00:02", 2))
+            .unwrap(),
+        2
+    );
+    assert_eq!(imm_view(&sim, &t)[&a], rec("02:00:00:00:00:02", 2));
+    // Already there with a MAC the link no longer has: deleted and created without it.
+    assert_eq!(s.create_or_replace(&a, &rec("", 3)).unwrap(), 3);
+    assert_eq!(imm_view(&sim, &t)[&a], rec("", 3));
+    // An update of an object that is gone (a delete that timed out but took) creates it.
+    s.view().unwrap();
+    s.delete_if_present(&a).unwrap();
+    let update = Change::Update(a.clone(), rec("02:00:00:00:00:04", 4), rec("", 3));
+    assert_eq!(s.apply(&update).unwrap(), 2);
+    assert_eq!(imm_view(&sim, &t)[&a], rec("02:00:00:00:00:04", 4));
+    s.delete_if_present(&t.node_dn).unwrap();
+}
+
+#[test]
+fn bad_handle_reinitializes_with_the_implementer_and_rereads_imm() {
+    let sim = sim();
+    let t = target("unit-bad-handle", None);
+    let a = ifdn(&t, "a");
+    let mut s = session(&sim, &t);
+    s.ensure_node(true).unwrap();
+    s.apply(&Change::Create(a.clone(), rec("02:00:00:00:00:01", 1)))
+        .unwrap();
+    assert!(s.selection_fd().is_some());
+
+    sim.cli(&["fault", "bad-handle"]);
+    let update = Change::Update(a.clone(), rec("02:00:00:00:00:01", 2), rec("", 1));
+    let e = s.apply(&update).unwrap_err();
+    assert!(e.is_bad_handle(), "{e}");
+    s.handle_lost();
+    // Nothing to poll or dispatch on a dead handle; nothing known about IMM.
+    assert_eq!(s.selection_fd(), None);
+    s.dispatch(&mut NoAdminOps).unwrap();
+    assert_eq!(s.known_objects(), None);
+
+    // The next use re-initializes: the implementer name is set again (so the objects
+    // can be written), the node object is found again and the view re-read.
+    assert_eq!(s.ensure_node(false).unwrap(), None);
+    assert_eq!(s.view().unwrap()[&a], rec("02:00:00:00:00:01", 1));
+    assert_eq!(s.apply(&update).unwrap(), 1);
+    assert_eq!(imm_view(&sim, &t)[&a].ifindex, 2);
+    assert!(s.selection_fd().is_some());
+    s.delete_if_present(&t.node_dn).unwrap();
+}
+
+#[test]
+fn a_node_object_imm_refuses_is_one_fatal_line() {
+    let sim = sim();
+    let t = target("unit-orphan", Some("safApp=nowhere"));
+    match session(&sim, &t).ensure_node(true) {
+        Err(SyncError::Fatal(line)) => assert_eq!(
+            line,
+            "parent DN safApp=nowhere does not exist in IMM (--parent-dn)"
+        ),
+        other => panic!("{other:?}"),
+    }
+}
+
+struct NoAdminOps;
+
+impl OiHandler for NoAdminOps {
+    fn admin_operation(
+        &mut self,
+        _: &crate::osaf::OiResponder,
+        _: crate::osaf::Invocation,
+        object: &str,
+        op: u64,
+        _: &[(String, AttrValue)],
+    ) {
+        panic!("admin operation {op} on {object}");
+    }
+}
