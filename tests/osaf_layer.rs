@@ -1,6 +1,6 @@
 //! The safe OpenSAF layer on its own, against the simulator in-process: IMM OI writes with
 //! typed values and escaped DNs, OM reads, the error codes the component relies on, and
-//! re-initialization after BAD_HANDLE (an IMM node director restart); and the AMF calls the
+//! new handles after BAD_HANDLE (an IMM node director restart); and the AMF calls the
 //! component does not exercise end to end (healthcheck stop, error report).
 
 use std::path::Path;
@@ -20,7 +20,7 @@ fn sim(dir: &Path, args: &[&str]) {
 }
 
 #[test]
-fn amf_calls_imm_writes_reads_errors_and_reinitialize_after_bad_handle() {
+fn amf_calls_imm_writes_reads_errors_and_new_handles_after_bad_handle() {
     let dir = std::env::temp_dir().join(format!("macsync-osaf-layer-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
@@ -137,7 +137,11 @@ fn amf_calls_imm_writes_reads_errors_and_reinitialize_after_bad_handle() {
     let update = [Attr::one("ifIndex", AttrValue::U32(43))];
     let e = oi.update(&ifdn, &update).unwrap_err();
     assert!(e.is_bad_handle(), "{e}");
-    oi.reinitialize().unwrap();
+    // As the sync worker does: the dead handle is finalized first (if only the OM handle had
+    // died, the OI handle would still hold the name), then a new one takes the name.
+    drop(oi);
+    let mut oi = ImmOi::initialize(apis.imm_oi, false, quick.clone()).unwrap();
+    oi.implementer_set("macsync-T-1").unwrap();
     assert_eq!(oi.implementer(), Some("macsync-T-1"));
     oi.update(&ifdn, &update).unwrap();
     assert!(om.get(&ifdn, None).unwrap_err().is_bad_handle());

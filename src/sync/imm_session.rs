@@ -3,8 +3,10 @@
 //! that keep the view true whatever state an earlier, interrupted call left IMM in.
 //!
 //! Handles are made when first needed. BAD_HANDLE (IMM's node director restarted) has one
-//! path, [`ImmSession::handle_lost`]: the next use re-initializes the OI handle with its
-//! implementer name ([`ImmOi::reinitialize`]), makes a new OM handle and re-reads IMM.
+//! path, [`ImmSession::handle_lost`]: both handles are finalized, and the next use makes new
+//! ones, sets the implementer name again and re-reads IMM. The OI handle is finalized before
+//! the name is set again: when only the OM handle died, the OI handle still holds the name,
+//! and setting it on a second handle would be refused (EXIST) until that one is gone.
 
 use std::collections::BTreeMap;
 use std::os::fd::RawFd;
@@ -33,8 +35,6 @@ pub(crate) struct ImmSession {
     /// Register the admin operation callback (the worker serves "resync").
     admin_ops: bool,
     oi: Option<ImmOi>,
-    /// BAD_HANDLE was seen: `oi` is dead until re-initialized.
-    lost: bool,
     om: Option<ImmOm>,
     /// What IMM holds under the node object, as far as this session knows.
     view: Option<BTreeMap<Dn, IfRecord>>,
@@ -50,7 +50,6 @@ impl ImmSession {
             policy,
             admin_ops,
             oi: None,
-            lost: false,
             om: None,
             view: None,
             node_ready: false,
@@ -60,7 +59,7 @@ impl ImmSession {
     /// Every handle is dead (BAD_HANDLE, or its descriptor failed): the next use makes new
     /// ones, sets the implementer name again and re-reads IMM.
     pub fn handle_lost(&mut self) {
-        self.lost = self.oi.is_some();
+        self.oi = None;
         self.om = None;
         self.view = None;
         self.node_ready = false;
@@ -74,17 +73,14 @@ impl ImmSession {
 
     /// The OI selection descriptor, while the handle is alive.
     pub fn selection_fd(&self) -> Option<RawFd> {
-        match &self.oi {
-            Some(oi) if !self.lost => oi.selection_fd().ok(),
-            _ => None,
-        }
+        self.oi.as_ref().and_then(|oi| oi.selection_fd().ok())
     }
 
     /// `saImmOiDispatch` on the live OI handle (nothing to dispatch without one).
     pub fn dispatch(&self, handler: &mut dyn OiHandler) -> Result<(), Error> {
         match &self.oi {
-            Some(oi) if !self.lost => oi.dispatch(handler),
-            _ => Ok(()),
+            Some(oi) => oi.dispatch(handler),
+            None => Ok(()),
         }
     }
 
@@ -94,19 +90,11 @@ impl ImmSession {
 
     /// OI handle with the implementer name set, and an OM handle.
     pub fn connect(&mut self) -> Result<(&ImmOi, &ImmOm), Error> {
-        match &mut self.oi {
-            None => {
-                let mut oi =
-                    ImmOi::initialize(self.apis.imm_oi, self.admin_ops, self.policy.clone())?;
-                oi.implementer_set(&self.target.implementer)?;
-                self.oi = Some(oi);
-                self.view = None;
-            }
-            Some(oi) if self.lost => {
-                oi.reinitialize()?;
-                self.lost = false;
-            }
-            Some(_) => {}
+        if self.oi.is_none() {
+            let mut oi = ImmOi::initialize(self.apis.imm_oi, self.admin_ops, self.policy.clone())?;
+            oi.implementer_set(&self.target.implementer)?;
+            self.oi = Some(oi);
+            self.view = None;
         }
         if self.om.is_none() {
             self.om = Some(ImmOm::initialize(

@@ -125,7 +125,7 @@ fn writes_repair_what_an_earlier_unknown_outcome_left() {
 }
 
 #[test]
-fn bad_handle_reinitializes_with_the_implementer_and_rereads_imm() {
+fn bad_handle_makes_new_handles_with_the_implementer_and_rereads_imm() {
     let sim = sim();
     let t = target("unit-bad-handle", None);
     let a = ifdn(&t, "a");
@@ -145,13 +145,18 @@ fn bad_handle_reinitializes_with_the_implementer_and_rereads_imm() {
     s.dispatch(&mut NoAdminOps).unwrap();
     assert_eq!(s.known_objects(), None);
 
-    // The next use re-initializes: the implementer name is set again (so the objects
+    // The next use makes new handles: the implementer name is set again (so the objects
     // can be written), the node object is found again and the view re-read.
     assert_eq!(s.ensure_node(false).unwrap(), None);
     assert_eq!(s.view().unwrap()[&a], rec("02:00:00:00:00:01", 1));
     assert_eq!(s.apply(&update).unwrap(), 1);
     assert_eq!(imm_view(&sim, &t)[&a].ifindex, 2);
     assert!(s.selection_fd().is_some());
+
+    // BAD_HANDLE from the OM handle alone: the OI handle is alive and holds the name, and
+    // must give it up before a new handle can take it.
+    s.handle_lost();
+    assert_eq!(s.view().unwrap()[&a].ifindex, 2);
     s.delete_if_present(&t.node_dn).unwrap();
 }
 
