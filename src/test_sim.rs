@@ -21,7 +21,8 @@ pub struct Sim {
 pub fn sim() -> Sim {
     static DIR: OnceLock<Mutex<PathBuf>> = OnceLock::new();
     let lock = DIR.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("macsync-unit-sim-{}", std::process::id()));
+        remove_dirs_of_finished_runs();
+        let dir = std::env::temp_dir().join(format!("{DIR_PREFIX}{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("simulator state directory");
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -36,6 +37,23 @@ pub fn sim() -> Sim {
     // A test that failed while holding the simulator leaves it usable for the others.
     Sim {
         dir: lock.lock().unwrap_or_else(|p| p.into_inner()),
+    }
+}
+
+const DIR_PREFIX: &str = "macsync-unit-sim-";
+
+/// The directory lives as long as the test process, which has no hook at its exit: each
+/// run removes those of runs that have ended.
+fn remove_dirs_of_finished_runs() {
+    let tmp = std::env::temp_dir();
+    for entry in std::fs::read_dir(&tmp).into_iter().flatten().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name.strip_prefix(DIR_PREFIX) else {
+            continue;
+        };
+        if pid.parse::<u32>().is_ok() && !Path::new("/proc").join(pid).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
     }
 }
 
@@ -58,6 +76,14 @@ impl Sim {
     /// succeed.
     pub fn cli(&self, args: &[&str]) {
         cli(&self.dir, args)
+    }
+
+    /// Events of one kind, oldest first.
+    pub fn events_named(&self, name: &str) -> Vec<opensaf_sim::events::Event> {
+        opensaf_sim::events::read_all(&self.dir)
+            .into_iter()
+            .filter(|e| e.name() == name)
+            .collect()
     }
 
     /// Retries short enough that a test fails fast.

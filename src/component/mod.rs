@@ -3,24 +3,32 @@
 //! One thread polls the AMF selection fd, a signal fd and a doorbell. The healthcheck
 //! callback only reads atomics and, when the change flag is set, queues a sync for the
 //! worker: it never touches IMM or netlink, so it cannot be held up by either.
+//!
+//! - `health`: [`Health::assess`], the healthcheck's decision;
+//! - `assignments`: `Assignments`, the HA state of each CSI;
+//! - `callbacks`: `AmfCallbacks`, the answers to AMF's callbacks;
+//! - this file: [`run`], start-up, the AMF thread's loop and shutdown.
+
+mod assignments;
+mod callbacks;
+mod health;
 
 use std::os::fd::{AsFd, AsRawFd};
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use opensaf_sys::{Apis, SaAmfCSIFlagsT, SaDispatchFlagsT};
+use opensaf_sys::{Apis, SaDispatchFlagsT};
 
 use crate::config::Config;
 use crate::flag::ChangeFlag;
 use crate::model;
 use crate::netlink::{Monitor, MonitorOptions};
-use crate::osaf::{
-    AisCode, Amf, AmfHandler, AmfResponder, CsiDescriptor, HaState, Invocation, Recovery,
-    RetryPolicy,
-};
-use crate::sync::{CsiAnswer, NodeTarget, ReportFn, Request, Status, SyncHandle, SyncSettings};
+use crate::osaf::{Amf, Recovery, RetryPolicy};
+use crate::sync::{NodeTarget, ReportFn, SyncHandle, SyncSettings};
+
 use crate::sys::{poll, Doorbell, Signals};
+use callbacks::AmfCallbacks;
+pub use health::{Health, Verdict};
 
 /// Extra behaviour for tests and the `--sim` mode.
 #[derive(Default)]
@@ -33,192 +41,9 @@ pub struct Options {
 
 /// How long a terminating component waits for the sync worker before leaving without it.
 const STOP_GRACE: Duration = Duration::from_millis(500);
-/// A deactivating CSI callback is answered by the worker once it has stopped writing; if an
-/// IMM call keeps it longer than this, the AMF thread answers (AMF's callback timeout is
-/// typically 10 s, and a blocked IMM call can last that long by itself).
-const CSI_ANSWER_WITHIN: Duration = Duration::from_secs(3);
 /// Initialize, register and healthcheck start must all fit in AMF's instantiate timeout
 /// (10 s in the sample model), so their TRY_AGAIN retries share one budget.
 const STARTUP_BUDGET: Duration = Duration::from_secs(8);
-
-/// What the healthcheck callback looks at: a few atomic loads, nothing that can block.
-pub struct Health {
-    pub flag: Arc<ChangeFlag>,
-    pub monitor: Arc<Monitor>,
-    pub status: Arc<Status>,
-    pub stuck_bound: Duration,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
-    /// Answer OK; `sync`: a change is pending and IMM may be written.
-    Healthy {
-        sync: bool,
-    },
-    MonitorDead,
-    WorkerDead,
-    SyncStuck,
-}
-
-impl Health {
-    pub fn assess(&self) -> Verdict {
-        if !self.monitor.is_alive() {
-            Verdict::MonitorDead
-        } else if !self.status.worker_alive.load(Ordering::Relaxed) {
-            Verdict::WorkerDead
-        } else if self.status.stuck(self.stuck_bound) {
-            Verdict::SyncStuck
-        } else {
-            Verdict::Healthy {
-                sync: self.flag.needs_sync() && self.status.active.load(Ordering::Relaxed),
-            }
-        }
-    }
-}
-
-struct AmfSide {
-    health: Health,
-    sync: SyncHandle,
-    status: Arc<Status>,
-    terminating: bool,
-    /// Deactivations the worker has not answered yet, with the time the AMF thread takes over.
-    unanswered: Vec<(Instant, Arc<CsiAnswer>)>,
-    /// HA state per CSI ("" for one assigned with TARGET_ALL before any was named).
-    csis: std::collections::BTreeMap<String, HaState>,
-}
-
-impl AmfSide {
-    /// IMM is written while any CSI is ACTIVE. Becoming active is answered at once; ceasing
-    /// to be active is answered once the writes have stopped.
-    fn follow_assignments(&mut self, amf: &AmfResponder, inv: Invocation, quiescing: bool) {
-        if self.csis.values().any(|s| *s == HaState::Active) {
-            if !self.status.active.load(Ordering::Acquire) {
-                self.status.halt.store(false, Ordering::Release);
-                self.status.active.store(true, Ordering::Release);
-                self.sync.request(Request::Activate);
-            }
-            answer(amf, inv, AisCode::OK);
-            if quiescing {
-                // Another CSI stays ACTIVE: this one has nothing left to quiesce.
-                if let Err(e) = amf.quiescing_complete(inv, AisCode::OK) {
-                    log::error!("{e}");
-                }
-            }
-        } else {
-            self.deactivate(amf, inv, quiescing);
-        }
-    }
-
-    fn deactivate(&mut self, amf: &AmfResponder, inv: Invocation, quiescing: bool) {
-        // Stop writes now; the worker answers once its current IMM call has returned.
-        self.status.active.store(false, Ordering::Release);
-        self.status.halt.store(true, Ordering::Release);
-        let answer = Arc::new(CsiAnswer::new(*amf, inv, quiescing));
-        self.unanswered
-            .push((Instant::now() + CSI_ANSWER_WITHIN, answer.clone()));
-        self.sync.request(Request::Deactivate { answer });
-    }
-
-    /// Answers overdue deactivations; returns the poll timeout until the next one is due.
-    fn answer_overdue(&mut self) -> i32 {
-        let now = Instant::now();
-        self.unanswered.retain(|(due, a)| {
-            if *due > now {
-                return true;
-            }
-            if a.answer() {
-                log::warn!("an IMM call is still running: answered AMF before it returned");
-            }
-            false
-        });
-        self.unanswered
-            .iter()
-            .map(|(due, _)| due.saturating_duration_since(now).as_millis() as i32 + 1)
-            .min()
-            .unwrap_or(-1)
-    }
-}
-
-impl AmfHandler for AmfSide {
-    fn healthcheck(&mut self, amf: &AmfResponder, inv: Invocation, _key: &[u8]) {
-        let verdict = self.health.assess();
-        let answer = match verdict {
-            Verdict::Healthy { .. } => AisCode::OK,
-            _ => AisCode::FAILED_OPERATION,
-        };
-        if let Err(e) = amf.response(inv, answer) {
-            log::error!("healthcheck answer: {e}");
-        }
-        match verdict {
-            Verdict::Healthy { sync: true } => self.sync.request_sync(),
-            Verdict::Healthy { sync: false } => {}
-            Verdict::MonitorDead => {
-                log::error!("healthcheck failed: the netlink monitor thread is dead")
-            }
-            Verdict::WorkerDead => {
-                log::error!("healthcheck failed: the sync worker thread is dead")
-            }
-            Verdict::SyncStuck => {
-                log::error!(
-                    "healthcheck failed: a sync has run longer than {:?}",
-                    self.health.stuck_bound
-                )
-            }
-        }
-    }
-
-    fn csi_set(&mut self, amf: &AmfResponder, inv: Invocation, ha: HaState, csi: &CsiDescriptor) {
-        log::info!(
-            "CSI set {ha:?} ({})",
-            csi.name.as_deref().unwrap_or("all CSIs")
-        );
-        if let HaState::Other(n) = ha {
-            log::error!("unknown HA state {n}");
-            answer(amf, inv, AisCode::FAILED_OPERATION);
-            return;
-        }
-        match &csi.name {
-            // TARGET_ALL: every CSI this component holds (or the one it is about to hold).
-            None if self.csis.is_empty() => {
-                self.csis.insert(String::new(), ha);
-            }
-            None => self.csis.values_mut().for_each(|s| *s = ha),
-            Some(name) => {
-                self.csis.insert(name.clone(), ha);
-            }
-        }
-        self.follow_assignments(amf, inv, ha == HaState::Quiescing);
-    }
-
-    fn csi_remove(
-        &mut self,
-        amf: &AmfResponder,
-        inv: Invocation,
-        csi: Option<&str>,
-        _flags: SaAmfCSIFlagsT,
-    ) {
-        log::info!("CSI remove ({})", csi.unwrap_or("all CSIs"));
-        match csi {
-            None => self.csis.clear(),
-            Some(name) => {
-                self.csis.remove(name);
-            }
-        }
-        self.follow_assignments(amf, inv, false);
-    }
-
-    fn terminate(&mut self, amf: &AmfResponder, inv: Invocation) {
-        log::info!("terminate requested by AMF");
-        answer(amf, inv, AisCode::OK);
-        self.terminating = true;
-    }
-}
-
-fn answer(amf: &AmfResponder, inv: Invocation, code: AisCode) {
-    if let Err(e) = amf.response(inv, code) {
-        log::error!("{e}");
-    }
-}
 
 /// Runs the component until AMF terminates it or a signal asks it to stop. `signals` must
 /// have been created before any thread was started (see [`Signals::new`]).
@@ -278,14 +103,7 @@ pub fn run(cfg: &Config, apis: Apis, opts: Options, signals: Signals) -> Result<
         status: status.clone(),
         stuck_bound: cfg.sync_stuck,
     };
-    let mut side = AmfSide {
-        health,
-        sync,
-        status: status.clone(),
-        terminating: false,
-        unanswered: Vec::new(),
-        csis: Default::default(),
-    };
+    let mut callbacks = AmfCallbacks::new(health, sync);
     let fds = [
         amf_fd,
         signals.as_fd().as_raw_fd(),
@@ -298,10 +116,10 @@ pub fn run(cfg: &Config, apis: Apis, opts: Options, signals: Signals) -> Result<
             Err(e) => break Err(format!("poll: {e}")),
         };
         if ready[0] {
-            if let Err(e) = amf.dispatch(SaDispatchFlagsT::SA_DISPATCH_ALL, &mut side) {
+            if let Err(e) = amf.dispatch(SaDispatchFlagsT::SA_DISPATCH_ALL, &mut callbacks) {
                 break Err(e.to_string());
             }
-            if side.terminating {
+            if callbacks.terminating {
                 break Ok(());
             }
         }
@@ -309,7 +127,7 @@ pub fn run(cfg: &Config, apis: Apis, opts: Options, signals: Signals) -> Result<
             match signals.next() {
                 Some(libc::SIGUSR2) if opts.test_hooks => {
                     log::warn!("test hook: killing the netlink monitor thread");
-                    side.health.monitor.kill_for_test();
+                    callbacks.health.monitor.kill_for_test();
                 }
                 Some(libc::SIGUSR2) => {}
                 Some(sig) => {
@@ -331,9 +149,9 @@ pub fn run(cfg: &Config, apis: Apis, opts: Options, signals: Signals) -> Result<
             }
         }
         // Wakes up only while a deactivation is unanswered; otherwise blocks for good.
-        timeout = side.answer_overdue();
+        timeout = callbacks.answer_overdue();
     };
-    side.sync.stop(STOP_GRACE);
+    callbacks.sync.stop(STOP_GRACE);
     drop(amf);
     outcome
 }
