@@ -22,7 +22,7 @@ use macsync::component::Health;
 use macsync::flag::ChangeFlag;
 use macsync::netlink::{Monitor, MonitorOptions};
 use macsync::sync::Status;
-use simenv::{Running, SimEnv};
+use simenv::SimEnv;
 use support::{ip_link_poll, median, percentile};
 
 const PAIRS: usize = 5000;
@@ -101,7 +101,7 @@ fn run() -> Res<()> {
     // First sync of 10 000 links, healthchecks every 20 ms meanwhile.
     let t0 = Instant::now();
     let t0_us = now_us();
-    let mc = Running(env.start_logging(&[], "info"));
+    let mc = env.start_logging(&[], "info");
     let pid = mc.0.id();
     env.wait_mirrored(Duration::from_secs(300), "first sync");
     let sync_s = t0.elapsed().as_secs_f64();

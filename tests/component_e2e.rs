@@ -7,7 +7,7 @@ mod simenv;
 use std::time::{Duration, Instant};
 
 use common::{add_veth_pairs, enter_netns, ip};
-use simenv::{tail, wait_exit, Running, SimEnv, NODE_DN};
+use simenv::{tail, Running, SimEnv, NODE_DN};
 
 const PERIOD: Duration = Duration::from_millis(300);
 const MAX_DURATION: Duration = Duration::from_millis(1000);
@@ -18,7 +18,7 @@ fn started(name: &str) -> (SimEnv, Running) {
     enter_netns();
     add_veth_pairs("v", 3);
     let env = SimEnv::new(name, PERIOD, MAX_DURATION);
-    let mc = Running(env.start(&[]));
+    let mc = env.start(&[]);
     env.wait_mirrored(Duration::from_secs(10), "start");
     (env, mc)
 }
@@ -159,7 +159,7 @@ fn restart_after_sigkill_removes_only_the_stale_objects() {
     mc.0.kill().unwrap();
     mc.0.wait().unwrap();
     ip(&["link", "del", "va0"]); // takes its peer vb0 with it
-    let _mc2 = Running(env.start(&[]));
+    let _mc2 = env.start(&[]);
     env.wait_mirrored(Duration::from_secs(10), "restart");
     std::thread::sleep(PERIOD);
     let after = env.counters();
@@ -183,7 +183,7 @@ fn terminate_exits_zero_within_a_second() {
     let (env, mut mc) = started("terminate");
     let t0 = Instant::now();
     env.sim_ok(&["amf", "terminate"]);
-    let code = wait_exit(&mut mc.0, Duration::from_secs(1));
+    let code = mc.wait_exit(Duration::from_secs(1));
     assert_eq!(
         code,
         Some(0),
@@ -233,7 +233,7 @@ fn missing_classes_are_one_clear_line_and_a_non_zero_exit() {
     enter_netns();
     let env = SimEnv::bare("noclasses", PERIOD, MAX_DURATION);
     let mut mc = env.start(&[]);
-    let code = wait_exit(&mut mc, Duration::from_secs(10));
+    let code = mc.wait_exit(Duration::from_secs(10));
     assert_eq!(code, Some(1), "{}", tail(&env.log(), 20));
     assert!(
         env.log().contains("IMM does not know class MacSyncNode"),
@@ -249,15 +249,17 @@ fn sim_mode_shows_a_change_made_with_ip_and_stops_on_ctrl_c() {
     enter_netns();
     let dir = std::env::temp_dir().join(format!("macsync-e2e-simmode-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_macsync"))
-        .args(["--sim", dir.to_str().unwrap(), "--node", "demo"])
-        .env_remove("RUST_LOG")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = Running(
+        std::process::Command::new(env!("CARGO_BIN_EXE_macsync"))
+            .args(["--sim", dir.to_str().unwrap(), "--node", "demo"])
+            .env_remove("RUST_LOG")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
     let (tx, rx) = mpsc::channel();
-    let out = child.stdout.take().unwrap();
+    let out = child.0.stdout.take().unwrap();
     std::thread::spawn(move || {
         for line in BufReader::new(out).lines().map_while(Result::ok) {
             let _ = tx.send(line);
@@ -286,11 +288,11 @@ fn sim_mode_shows_a_change_made_with_ip_and_stops_on_ctrl_c() {
     ]);
     wait_for("+ macSyncInterfaceId=demo0,macSyncNodeId=demo", &mut seen);
     let status = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args(["-INT", &child.0.id().to_string()])
         .status()
         .unwrap();
     assert!(status.success());
-    assert_eq!(wait_exit(&mut child, Duration::from_secs(2)), Some(0));
+    assert_eq!(child.wait_exit(Duration::from_secs(2)), Some(0));
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -314,7 +316,7 @@ fn purge_deletes_this_nodes_objects_once_macsync_is_stopped() {
     );
     assert!(String::from_utf8_lossy(&running.stderr).contains("still runs"));
     env.sim_ok(&["amf", "terminate"]);
-    assert_eq!(wait_exit(&mut mc.0, Duration::from_secs(2)), Some(0));
+    assert_eq!(mc.wait_exit(Duration::from_secs(2)), Some(0));
     let out = purge(&env);
     assert!(
         out.status.success(),

@@ -98,13 +98,14 @@ impl SimEnv {
         self.dir.join("macsync.log")
     }
 
-    /// Starts the real binary as AMF would (environment of the instantiate script).
-    pub fn start(&self, extra: &[&str]) -> Child {
+    /// Starts the real binary as AMF would (environment of the instantiate script). The
+    /// guard kills it when dropped, so a failing test leaves no macsync behind.
+    pub fn start(&self, extra: &[&str]) -> Running {
         self.start_logging(extra, "debug")
     }
 
-    pub fn start_logging(&self, extra: &[&str], level: &str) -> Child {
-        Command::new(env!("CARGO_BIN_EXE_macsync"))
+    pub fn start_logging(&self, extra: &[&str], level: &str) -> Running {
+        let child = Command::new(env!("CARGO_BIN_EXE_macsync"))
             .args(extra)
             .env("OPENSAF_LIB_DIR", &self.lib)
             .env("OPENSAF_SIM_DIR", &self.dir)
@@ -117,7 +118,8 @@ impl SimEnv {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .expect("start macsync")
+            .expect("start macsync");
+        Running(child)
     }
 
     pub fn log(&self) -> String {
@@ -297,22 +299,25 @@ pub fn kernel_ether_links() -> Table {
     out
 }
 
-/// Waits for `child` to exit within `timeout`; returns its exit code or None if it did not.
-pub fn wait_exit(child: &mut Child, timeout: Duration) -> Option<i32> {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Some(st) = child.try_wait().unwrap() {
-            return Some(st.code().unwrap_or(-1));
+/// A started process, killed when dropped (so also when a test fails halfway).
+pub struct Running(pub Child);
+
+impl Running {
+    /// Waits for the process to exit within `timeout`; returns its exit code or None if it
+    /// did not.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<i32> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(st) = self.0.try_wait().unwrap() {
+                return Some(st.code().unwrap_or(-1));
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(5));
         }
-        if Instant::now() >= deadline {
-            return None;
-        }
-        std::thread::sleep(Duration::from_millis(5));
     }
 }
-
-/// Kills the child if a test fails halfway.
-pub struct Running(pub Child);
 
 impl Drop for Running {
     fn drop(&mut self) {
