@@ -171,3 +171,92 @@ impl Counters {
         a
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn link(ifindex: u32, name: &[u8], mac: &[u8], link_type: u16) -> Link {
+        Link {
+            ifindex,
+            name: name.to_vec(),
+            mac: mac.to_vec(),
+            link_type,
+            oper_state: 6,
+        }
+    }
+
+    #[test]
+    fn desired_names_each_accepted_link_under_the_node_and_lists_the_refused() {
+        let node = node_dn("SC-1", None, 255).unwrap();
+        let links = [
+            link(1, b"lo", &[0; 6], 772),
+            link(2, b"eth0", &[2, 0, 0, 0, 0, 1], 1),
+            link(3, b"a,b", &[2, 0, 0, 0, 0, 2], 1),
+            link(4, b"bad name", &[2, 0, 0, 0, 0, 3], 1),
+        ];
+        let (want, refused) = desired(&links, &LinkFilter::default(), &node, 255);
+        let names: Vec<&str> = want.keys().map(Dn::as_str).collect();
+        assert_eq!(
+            names,
+            [
+                "macSyncInterfaceId=a\\,b,macSyncNodeId=SC-1",
+                "macSyncInterfaceId=eth0,macSyncNodeId=SC-1"
+            ],
+            "loopback is not Ethernet; ',' is escaped"
+        );
+        assert_eq!(refused.len(), 1, "{refused:?}");
+        let eth0 = &want[&Dn::child(Some(&node), IF_RDN, b"eth0", 255).unwrap()];
+        assert_eq!(
+            eth0,
+            &IfRecord {
+                mac: "02:00:00:00:00:01".into(),
+                ifindex: 2,
+                oper: 6
+            }
+        );
+    }
+
+    #[test]
+    fn records_write_only_what_changed_and_read_back_what_they_wrote() {
+        let old = IfRecord {
+            mac: "02:00:00:00:00:01".into(),
+            ifindex: 2,
+            oper: 6,
+        };
+        let new = IfRecord {
+            oper: 2,
+            ..old.clone()
+        };
+        let changed = new.changed_attrs(&old);
+        assert_eq!(changed, [Attr::one(ATTR_OPER, AttrValue::U32(2))]);
+        assert_eq!(IfRecord::from_attrs(&new.attrs()), new);
+        // No MAC: the attribute is left out (IMM refuses zero values) and reads back empty.
+        let no_mac = IfRecord {
+            mac: String::new(),
+            ..old
+        };
+        assert!(no_mac.attrs().iter().all(|a| a.name != ATTR_MAC));
+        assert_eq!(IfRecord::from_attrs(&no_mac.attrs()), no_mac);
+    }
+
+    #[test]
+    fn counters_read_back_what_they_wrote() {
+        let c = Counters {
+            syncs: 1,
+            created: 2,
+            updated: 3,
+            deleted: 4,
+            change_events: 5,
+            resyncs: 6,
+            forged_dropped: 7,
+        };
+        let attrs = c.attrs(42);
+        assert_eq!(Counters::from_attrs(&attrs), c);
+        assert_eq!(
+            attrs.last(),
+            Some(&Attr::one(ATTR_LAST_SYNC, AttrValue::Time(42)))
+        );
+        assert_eq!(Counters::from_attrs(&[]), Counters::default());
+    }
+}
