@@ -85,7 +85,7 @@ pub fn default_node_name() -> String {
 }
 
 impl Config {
-    /// Parses `args` (without argv[0]) over the environment read through `env`.
+    /// Parses `args` (without `argv[0]`) over the environment read through `env`.
     /// Errors are one line, meant to be printed as `macsync: <error>`.
     pub fn parse(args: &[String], env: &dyn Fn(&str) -> Option<String>) -> Result<Command, String> {
         let mut c = Config {

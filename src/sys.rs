@@ -147,7 +147,7 @@ impl AsFd for Signals {
     }
 }
 
-/// The calling thread's kernel thread id (for /proc/self/task/<tid>).
+/// The calling thread's kernel thread id (for `/proc/self/task/<tid>`).
 pub fn gettid() -> i32 {
     // SAFETY: gettid takes no arguments and cannot fail.
     unsafe { libc::syscall(libc::SYS_gettid) as i32 }

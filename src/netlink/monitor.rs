@@ -194,7 +194,7 @@ impl Monitor {
         self.port_id
     }
 
-    /// The monitor thread's kernel tid, for /proc/self/task/<tid>/status.
+    /// The monitor thread's kernel tid, for `/proc/self/task/<tid>/status`.
     pub fn thread_tid(&self) -> i32 {
         self.tid
     }

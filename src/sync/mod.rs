@@ -4,7 +4,7 @@
 //! anything fails, so a change that lands during or after the snapshot is never lost. It
 //! diffs the snapshot with its view of IMM and writes only the differences.
 //!
-//! - [`requests`]: what the AMF thread asks of the worker and reads from it without waiting
+//! - `requests`: what the AMF thread asks of the worker and reads from it without waiting
 //!   ([`SyncHandle`], [`Request`], [`CsiAnswer`], [`Status`]).
 //! - `imm_session`: one implementer's IMM handles, its view of the objects under one node
 //!   object, and the writes (create-or-replace, delete-if-present); the one BAD_HANDLE path.
@@ -13,7 +13,7 @@
 
 mod counters;
 mod imm_session;
-pub mod requests;
+mod requests;
 mod worker;
 
 use std::collections::BTreeMap;

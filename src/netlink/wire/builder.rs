@@ -34,7 +34,7 @@ impl MessageBuilder {
     }
 
     /// Appends an attribute, padded to 4 bytes. A payload longer than the 16-bit length field
-    /// can describe is cut to fit; callers validate sizes that matter (see [`MAX_ADDR_LEN`]).
+    /// can describe is cut to fit; callers validate sizes that matter (see [`MAX_ADDR_LEN`](super::MAX_ADDR_LEN)).
     pub fn attr(mut self, kind: u16, payload: &[u8]) -> Self {
         let payload = payload
             .get(..payload.len().min(usize::from(u16::MAX) - RTA_HDRLEN))
