@@ -17,6 +17,7 @@ pub mod config;
 pub mod demo;
 pub mod diff;
 pub mod flag;
+pub mod identity;
 pub mod model;
 pub mod netlink;
 pub mod once;
