@@ -18,6 +18,7 @@ pub mod demo;
 pub mod diff;
 pub mod flag;
 pub mod identity;
+pub mod membership;
 pub mod model;
 pub mod netlink;
 pub mod once;
