@@ -19,6 +19,9 @@ pub struct Settings {
     pub busy_fast_for: Duration,
     /// Pause after other failures, and after EXIST has lasted `busy_fast_for`.
     pub slow_retry: Duration,
+    /// Read IMM's node objects again after this long even without a departure (a survivor
+    /// holding a DEPARTED node may have stopped, which no membership change shows).
+    pub reread: Duration,
 }
 
 impl Default for Settings {
@@ -29,6 +32,7 @@ impl Default for Settings {
             busy_retry: Duration::from_millis(100),
             busy_fast_for: Duration::from_secs(15),
             slow_retry: Duration::from_secs(1),
+            reread: Duration::from_secs(60),
         }
     }
 }
@@ -36,8 +40,8 @@ impl Default for Settings {
 /// How one attempt to act for a node ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
-    /// Nothing left to do until it joins and leaves again: acted, found DEPARTED already,
-    /// or no node object.
+    /// Nothing left to do (acted, found DEPARTED already, or no node object) until it joins
+    /// and leaves again, or an IMM read shows it unmarked.
     Settled,
     /// The implementer name is held (not released yet, or another survivor acts).
     Busy,
@@ -75,10 +79,12 @@ pub struct Planner {
     /// The current CLM members; None until the first full view.
     members: Option<BTreeSet<String>>,
     pending: BTreeMap<String, Pending>,
-    /// Acted for (or found DEPARTED / without objects) since they left; cleared on rejoin.
-    settled: BTreeSet<String>,
     /// Node objects IMM showed before membership was known; placed at the first view.
     unplaced: BTreeSet<String>,
+    /// When IMM's node objects were last given; None: never.
+    imm_read: Option<Instant>,
+    /// A member left since then: what IMM holds may have changed.
+    imm_stale: bool,
 }
 
 impl Planner {
@@ -88,8 +94,9 @@ impl Planner {
             s,
             members: None,
             pending: BTreeMap::new(),
-            settled: BTreeSet::new(),
             unplaced: BTreeSet::new(),
+            imm_read: None,
+            imm_stale: false,
         }
     }
 
@@ -134,32 +141,34 @@ impl Planner {
     /// view nothing is acted for, since nobody can tell who is a member.
     pub fn clm_lost(&mut self) {
         self.members = None;
+        self.imm_read = None;
     }
 
-    /// The node objects IMM holds (node name, `mirrorState`). Nodes that are not members
-    /// and not DEPARTED left while nobody watched: they are acted for too, counted from now.
+    /// The node objects IMM holds (node name, `mirrorState`; None when it reads `<Empty>`).
+    /// Nodes that are not members and not DEPARTED left while nobody watched, or their
+    /// DEPARTED mark went with a survivor that stopped: they are acted for, counted from now.
+    /// Give what was read just now (the planner takes it as the truth at `now`).
     pub fn imm_nodes<I, S>(&mut self, nodes: I, now: Instant)
     where
         I: IntoIterator<Item = (S, Option<MirrorState>)>,
         S: Into<String>,
     {
+        if self.members.is_some() {
+            self.imm_read = Some(now);
+            self.imm_stale = false;
+        }
         for (name, state) in nodes {
             let name: String = name.into();
             if state == Some(MirrorState::Departed) {
                 self.unplaced.remove(&name);
                 self.pending.remove(&name);
-                self.settled.insert(name);
                 continue;
             }
             let Some(members) = &self.members else {
                 self.unplaced.insert(name);
                 continue;
             };
-            if name == self.me
-                || members.contains(&name)
-                || self.settled.contains(&name)
-                || self.pending.contains_key(&name)
-            {
+            if name == self.me || members.contains(&name) || self.pending.contains_key(&name) {
                 continue;
             }
             self.pending.insert(
@@ -171,6 +180,21 @@ impl Planner {
                 },
             );
         }
+    }
+
+    /// Whether the caller should read IMM's node objects now and give them to
+    /// [`Planner::imm_nodes`]: not read since membership is known, a member left since, or
+    /// `reread` has passed.
+    pub fn wants_imm_read(&self, now: Instant) -> bool {
+        match self.imm_read {
+            None => true,
+            Some(t) => self.imm_stale || now.saturating_duration_since(t) >= self.s.reread,
+        }
+    }
+
+    /// Whether `node` is a CLM member now.
+    pub fn is_member(&self, node: &str) -> bool {
+        self.members.as_ref().is_some_and(|m| m.contains(node))
     }
 
     /// This node's rank among the members (position by name), or None when it is not a
@@ -211,9 +235,7 @@ impl Planner {
     pub fn outcome(&mut self, node: &str, outcome: Outcome, now: Instant) {
         match outcome {
             Outcome::Settled => {
-                if self.pending.remove(node).is_some() {
-                    self.settled.insert(node.to_string());
-                }
+                self.pending.remove(node);
             }
             Outcome::Rejoined => {
                 // Its join callback is on its way; until then, do not insist.
@@ -250,14 +272,13 @@ impl Planner {
 
     fn rejoined(&mut self, node: &str) {
         self.pending.remove(node);
-        self.settled.remove(node);
     }
 
     fn left(&mut self, node: String, now: Instant) {
+        self.imm_stale = true;
         if node == self.me {
             return;
         }
-        self.settled.remove(&node);
         self.pending.entry(node).or_insert(Pending {
             since: now,
             not_before: None,

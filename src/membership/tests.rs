@@ -193,10 +193,14 @@ fn busy_is_retried_fast_then_slowly_failures_slowly_and_settled_is_done() {
     p.outcome("PL-3", Outcome::Settled, at + s(18.0));
     assert!(p.due(at + s(100.0)).is_empty());
     assert_eq!(p.next_due(), None);
-    // An IMM read from before the act does not bring it back...
-    p.imm_nodes([("PL-3", Some(Live))], at + s(19.0));
+    // A read that shows it marked keeps it settled; one that shows it unmarked (the
+    // survivor that held the mark stopped, and the node object reads <Empty>) brings it back.
+    p.imm_nodes([("PL-3", Some(Departed))], at + s(19.0));
     assert!(p.due(at + s(100.0)).is_empty());
-    // ...but leaving again after a rejoin does.
+    p.imm_nodes([("PL-3", None)], at + s(20.0));
+    assert_eq!(first_due(&p, "PL-3", at + s(20.0)), Some(s(5.0)));
+    p.outcome("PL-3", Outcome::Settled, at + s(25.0));
+    // Leaving again after a rejoin does too.
     p.clm_change("PL-3", true, at + s(30.0));
     p.clm_change("PL-3", false, at + s(40.0));
     assert_eq!(first_due(&p, "PL-3", at + s(40.0)), Some(s(5.0)));
@@ -263,4 +267,32 @@ fn one_survivor_acts_within_the_documented_bound() {
         ..Default::default()
     };
     assert_eq!(survivors_race(all_at_once, s(10.0)).0, 1);
+}
+
+#[test]
+fn imm_is_read_at_start_after_each_departure_and_now_and_then() {
+    let t0 = Instant::now();
+    let mut p = Planner::new("SC-1", Settings::default());
+    assert!(p.wants_imm_read(t0));
+    p.imm_nodes([("SC-1", Some(Live))], t0);
+    assert!(
+        p.wants_imm_read(t0),
+        "read before membership was known: read again"
+    );
+    p.clm_view(CLUSTER, t0);
+    p.imm_nodes([("SC-1", Some(Live))], t0);
+    assert!(!p.wants_imm_read(t0 + s(59.0)));
+    assert!(p.wants_imm_read(t0 + s(60.0)), "now and then");
+    p.imm_nodes(Vec::<(String, Option<MirrorState>)>::new(), t0 + s(60.0));
+    p.clm_change("PL-3", true, t0 + s(61.0));
+    assert!(
+        !p.wants_imm_read(t0 + s(61.0)),
+        "a join changes nothing in IMM yet"
+    );
+    p.clm_change("PL-3", false, t0 + s(62.0));
+    assert!(p.wants_imm_read(t0 + s(62.0)), "after a departure");
+    assert!(!p.is_member("PL-3") && p.is_member("SC-2"));
+    p.clm_lost();
+    assert!(!p.is_member("SC-2"));
+    assert!(p.wants_imm_read(t0 + s(63.0)));
 }
