@@ -81,12 +81,7 @@ pub struct NodeState {
 
 impl NodeState {
     pub fn from_attrs(attrs: &[Attr]) -> NodeState {
-        let get = |n: &str| {
-            attrs
-                .iter()
-                .find(|a| a.name == n)
-                .and_then(|a| a.values.first())
-        };
+        let get = |n: &str| first_value(attrs, n);
         let text = |n: &str| {
             get(n)
                 .and_then(AttrValue::as_str)
@@ -132,6 +127,14 @@ pub fn node_create_attrs(node_dn: &Dn, me: &str, now_ns: i64) -> Vec<Attr> {
     attrs.extend(Counters::default().attrs(0));
     attrs.extend(MirrorState::Live.attrs(now_ns, me));
     attrs
+}
+
+/// The first value of attribute `name` as IMM returned it (None: absent or `<Empty>`).
+fn first_value<'a>(attrs: &'a [Attr], name: &str) -> Option<&'a AttrValue> {
+    attrs
+        .iter()
+        .find(|a| a.name == name)
+        .and_then(|a| a.values.first())
 }
 
 /// Wall-clock time for SA_TIME_T attributes: nanoseconds since the epoch.
@@ -184,12 +187,7 @@ impl IfRecord {
 
     /// Reads an object as IMM returned it; missing attributes read as empty / 0.
     pub fn from_attrs(attrs: &[Attr]) -> IfRecord {
-        let get = |n: &str| {
-            attrs
-                .iter()
-                .find(|a| a.name == n)
-                .and_then(|a| a.values.first())
-        };
+        let get = |n: &str| first_value(attrs, n);
         IfRecord {
             mac: get(ATTR_MAC)
                 .and_then(AttrValue::as_str)
@@ -249,10 +247,7 @@ impl Counters {
 
     pub fn from_attrs(attrs: &[Attr]) -> Counters {
         let get = |n: &str| {
-            attrs
-                .iter()
-                .find(|a| a.name == n)
-                .and_then(|a| a.values.first())
+            first_value(attrs, n)
                 .and_then(AttrValue::as_u64)
                 .unwrap_or(0)
         };
