@@ -15,13 +15,16 @@ usage: macsync [options]            run as an OpenSAF AMF component
 
 options (environment variable in brackets):
   --healthcheck-key KEY   AMF healthcheck key [MACSYNC_HEALTHCHECK_KEY] (default: macsync)
-  --node NAME             node name for macSyncNodeId [MACSYNC_NODE]
-                          (default: /etc/opensaf/node_name, else the host name)
+  --node NAME             node name for macSyncNodeId [MACSYNC_NODE] (default: under AMF the
+                          AMF node hosting this component's SU; otherwise node_name in OpenSAF's
+                          configuration directory, else the host name; --purge: whose objects)
   --parent-dn DN          create the node object under DN [MACSYNC_PARENT_DN] (default: IMM root)
   --include GLOBS         only links whose name matches one of the comma-separated globs [MACSYNC_INCLUDE]
   --exclude GLOBS         skip links whose name matches [MACSYNC_EXCLUDE]
   --all-types             all link types, not only Ethernet [MACSYNC_ALL_TYPES=1]
   --long-dns              allow DNs up to 2048 characters (needs IMM longDnsAllowed=1) [MACSYNC_LONG_DNS=1]
+  --depart-grace SECS     act for a node that left the cluster after this long [MACSYNC_DEPART_GRACE] (default: 5)
+  --depart-stagger SECS   each further surviving node waits this much longer [MACSYNC_DEPART_STAGGER] (default: 3)
   --sync-stuck-secs N     fail the healthcheck when one sync runs longer [MACSYNC_SYNC_STUCK_SECS] (default: 60)
   --log-file PATH         append the log here (AMF discards stdout/stderr) [MACSYNC_LOG_FILE]
   --log-level LEVEL       error|warn|info|debug|trace, or a RUST_LOG filter [RUST_LOG] (default: info)
@@ -42,11 +45,17 @@ pub enum Mode {
 pub struct Config {
     pub mode: Mode,
     pub healthcheck_key: String,
+    /// The node name: as given (`--node` / `MACSYNC_NODE`; empty when neither is), until
+    /// [`crate::identity`] resolves it and the caller stores the result here.
     pub node: String,
     pub parent_dn: Option<String>,
     pub filter: LinkFilter,
     pub long_dns: bool,
     pub sync_stuck: Duration,
+    /// How long a node must have left the CLM cluster before a survivor acts for it.
+    pub depart_grace: Duration,
+    /// How much later each further surviving node (ranked by name) acts.
+    pub depart_stagger: Duration,
     pub log_file: Option<PathBuf>,
     pub log_level: String,
 }
@@ -71,19 +80,6 @@ fn truthy(v: &str) -> bool {
     matches!(v.trim(), "1" | "yes" | "true" | "on")
 }
 
-/// The OpenSAF node name, else the host name.
-pub fn default_node_name() -> String {
-    for path in ["/etc/opensaf/node_name", "/proc/sys/kernel/hostname"] {
-        if let Ok(s) = std::fs::read_to_string(path) {
-            let s = s.trim();
-            if !s.is_empty() {
-                return s.to_string();
-            }
-        }
-    }
-    "localhost".to_string()
-}
-
 impl Config {
     /// Parses `args` (without `argv[0]`) over the environment read through `env`.
     /// Errors are one line, meant to be printed as `macsync: <error>`.
@@ -104,6 +100,8 @@ impl Config {
             },
             long_dns: env("MACSYNC_LONG_DNS").is_some_and(|v| truthy(&v)),
             sync_stuck: Duration::from_secs(60),
+            depart_grace: Duration::from_secs(5),
+            depart_stagger: Duration::from_secs(3),
             log_file: env("MACSYNC_LOG_FILE")
                 .filter(|s| !s.is_empty())
                 .map(PathBuf::from),
@@ -113,6 +111,7 @@ impl Config {
         };
         // Flags win: the variables they override are only read (and checked) without them.
         let mut stuck_flag = false;
+        let (mut grace_flag, mut stagger_flag) = (false, false);
         let (mut include_flag, mut exclude_flag) = (false, false);
         let mut i = 0;
         while i < args.len() {
@@ -179,6 +178,14 @@ impl Config {
                     c.sync_stuck = secs(&value(flag)?, flag)?;
                     stuck_flag = true;
                 }
+                "--depart-grace" => {
+                    c.depart_grace = delay(&value(flag)?, flag)?;
+                    grace_flag = true;
+                }
+                "--depart-stagger" => {
+                    c.depart_stagger = delay(&value(flag)?, flag)?;
+                    stagger_flag = true;
+                }
                 "--log-file" => c.log_file = Some(PathBuf::from(value(flag)?)),
                 "--log-level" => c.log_level = value(flag)?,
                 other if other.starts_with('-') => {
@@ -193,19 +200,27 @@ impl Config {
                 c.sync_stuck = secs(&v, "MACSYNC_SYNC_STUCK_SECS")?;
             }
         }
+        if !grace_flag {
+            if let Some(v) = env("MACSYNC_DEPART_GRACE") {
+                c.depart_grace = delay(&v, "MACSYNC_DEPART_GRACE")?;
+            }
+        }
+        if !stagger_flag {
+            if let Some(v) = env("MACSYNC_DEPART_STAGGER") {
+                c.depart_stagger = delay(&v, "MACSYNC_DEPART_STAGGER")?;
+            }
+        }
         let key = &c.healthcheck_key;
         if key.is_empty() || key.len() > 31 || !key.bytes().all(|b| b.is_ascii_graphic()) {
             return Err(format!(
                 "healthcheck key '{key}' must be 1 to 31 printable characters (AMF compares keys as C strings)"
             ));
         }
-        if c.node.is_empty() {
-            c.node = default_node_name();
-        }
         Ok(Command::Run(Box::new(c)))
     }
 
-    /// The parent DN (if any) and this node's object DN, as IMM will see them.
+    /// The parent DN (if any) and this node's object DN, as IMM will see them (`node` must
+    /// have been resolved).
     pub fn node_dns(&self) -> Result<(Option<crate::osaf::Dn>, crate::osaf::Dn), String> {
         let max = self.max_dn();
         let parent = self
@@ -229,6 +244,16 @@ impl Config {
     }
 }
 
+/// A delay in whole seconds, 0 allowed (act at once), at most an hour.
+fn delay(v: &str, name: &str) -> Result<Duration, String> {
+    match v.trim().parse::<u64>() {
+        Ok(n) if n <= 3600 => Ok(Duration::from_secs(n)),
+        _ => Err(format!(
+            "{name} must be a whole number of seconds from 0 to 3600, not '{v}'"
+        )),
+    }
+}
+
 fn secs(v: &str, name: &str) -> Result<Duration, String> {
     match v.trim().parse::<u64>() {
         Ok(n) if n > 0 && n <= 86_400 => Ok(Duration::from_secs(n)),
@@ -239,106 +264,4 @@ fn secs(v: &str, name: &str) -> Result<Duration, String> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn parse(args: &[&str], env: &[(&str, &str)]) -> Result<Config, String> {
-        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-        let env: Vec<(String, String)> = env
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        let lookup = move |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
-        match Config::parse(&args, &lookup)? {
-            Command::Run(c) => Ok(*c),
-            other => panic!("{other:?}"),
-        }
-    }
-
-    #[test]
-    fn flags_override_environment() {
-        let env = [
-            ("MACSYNC_NODE", "PL-3"),
-            ("MACSYNC_EXCLUDE", "veth*, docker*"),
-            ("MACSYNC_ALL_TYPES", "1"),
-        ];
-        let c = parse(&[], &env).unwrap();
-        assert_eq!(c.node, "PL-3");
-        assert_eq!(c.filter.exclude, vec!["veth*", "docker*"]);
-        assert!(c.filter.all_types);
-        assert_eq!(c.healthcheck_key, "macsync");
-        let c = parse(
-            &[
-                "--node",
-                "SC-1",
-                "--healthcheck-key=hc",
-                "--include",
-                "eth*",
-            ],
-            &env,
-        )
-        .unwrap();
-        assert_eq!(c.node, "SC-1");
-        assert_eq!(c.healthcheck_key, "hc");
-        assert_eq!(c.filter.include, vec!["eth*"]);
-        let c = parse(&["--exclude", "tap*", "--exclude", "x*"], &env).unwrap();
-        assert_eq!(
-            c.filter.exclude,
-            vec!["tap*", "x*"],
-            "the flag replaces the variable"
-        );
-        let c = parse(
-            &["--sync-stuck-secs", "5"],
-            &[("MACSYNC_SYNC_STUCK_SECS", "bad")],
-        )
-        .unwrap();
-        assert_eq!(
-            c.sync_stuck,
-            Duration::from_secs(5),
-            "a flag wins over a bad variable"
-        );
-    }
-
-    #[test]
-    fn modes() {
-        assert_eq!(parse(&["--once"], &[]).unwrap().mode, Mode::Once);
-        assert_eq!(parse(&["--sim"], &[]).unwrap().mode, Mode::Sim(None));
-        assert_eq!(
-            parse(&["--sim", "/tmp/x", "--once"], &[]).unwrap().mode,
-            Mode::Once
-        );
-        assert_eq!(
-            parse(&["--sim", "/tmp/x"], &[]).unwrap().mode,
-            Mode::Sim(Some("/tmp/x".into()))
-        );
-        assert_eq!(
-            parse(&["--sim", "--node", "a"], &[]).unwrap().mode,
-            Mode::Sim(None)
-        );
-        let args = vec!["--help".to_string()];
-        assert!(matches!(Config::parse(&args, &|_| None), Ok(Command::Help)));
-    }
-
-    #[test]
-    fn bad_input_is_one_clear_line() {
-        for (args, want) in [
-            (&["--bogus"][..], "unknown flag '--bogus'"),
-            (&["--node"][..], "--node needs a value"),
-            (&["stray"][..], "unexpected argument 'stray'"),
-            (&["--healthcheck-key", ""][..], "healthcheck key"),
-            (&["--healthcheck-key", &"k".repeat(32)][..], "1 to 31"),
-            (&["--sync-stuck-secs", "soon"][..], "whole number"),
-            (&["--long-dns=no"][..], "--long-dns takes no value"),
-            (&["--purge=false"][..], "--purge takes no value"),
-            (
-                &["--sync-stuck-secs", "18446744073709552"][..],
-                "from 1 to 86400",
-            ),
-        ] {
-            let e = parse(args, &[]).unwrap_err();
-            assert!(e.contains(want), "{args:?}: {e}");
-            assert!(!e.contains('\n'));
-        }
-        assert!(parse(&[], &[("MACSYNC_SYNC_STUCK_SECS", "0")]).is_err());
-    }
-}
+mod tests;

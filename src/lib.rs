@@ -15,6 +15,8 @@ pub mod component;
 pub mod config;
 pub mod diff;
 pub mod flag;
+pub mod identity;
+pub mod membership;
 pub mod model;
 pub mod netlink;
 pub mod once;

@@ -3,6 +3,7 @@ use std::process::ExitCode;
 
 use macsync::component::{self, Options};
 use macsync::config::{Command, Config, Mode, USAGE};
+use macsync::identity;
 
 fn init_logging(cfg: &Config) -> Result<(), String> {
     let mut b = env_logger::Builder::new();
@@ -45,18 +46,34 @@ fn main() -> ExitCode {
         }
     };
     let mut cfg = cfg;
-    if matches!(cfg.mode, Mode::Sim(_))
+    if matches!(cfg.mode, Mode::Sim(_) | Mode::Once | Mode::Purge)
         && cfg.log_file.is_none()
         && std::env::var_os("RUST_LOG").is_none()
         && !args.iter().any(|a| a.starts_with("--log-level"))
     {
-        // `--sim` prints each sync itself; only problems go to the log.
+        // These print what they do themselves; only problems go to the log.
         cfg.log_level = "warn".into();
     }
     if let Err(e) = init_logging(&cfg) {
         eprintln!("macsync: {e}");
         return ExitCode::from(2);
     }
+    // Outside AMF the node name comes from the flag, OpenSAF's files or the host name.
+    let offline_id = if cfg.mode == Mode::Component {
+        None
+    } else {
+        match identity::offline(&cfg.node, &identity::System) {
+            Ok(id) => {
+                id.log();
+                cfg.node = id.name.clone();
+                Some(id)
+            }
+            Err(e) => {
+                eprintln!("macsync: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    };
     if cfg.long_dns {
         // OpenSAF's libraries read this before the first AIS call; no thread runs yet.
         std::env::set_var("SA_ENABLE_EXTENDED_NAMES", "1");
@@ -71,15 +88,17 @@ fn main() -> ExitCode {
         }
     };
     let result = match &cfg.mode {
-        Mode::Once => macsync::once::run(&cfg).map(|table| print!("{table}")),
-        Mode::Purge => opensaf_sys::Apis::load()
-            .map_err(|e| e.to_string())
-            .and_then(|apis| macsync::purge::run(&cfg, apis))
+        Mode::Once => macsync::once::run(&cfg, offline_id.as_ref().expect("resolved above"))
+            .map(|table| print!("{table}")),
+        Mode::Purge => macsync::purge::run(&cfg, offline_id.as_ref().expect("resolved above"))
             .map(|msg| println!("{msg}")),
         Mode::Sim(dir) => run_sim(&cfg, dir.as_deref(), signals),
         Mode::Component => opensaf_sys::Apis::load()
             .map_err(|e| e.to_string())
             .and_then(|apis| {
+                let id = interim_amf_identity(&cfg.node, apis)?;
+                id.log();
+                cfg.node = id.name;
                 let opts = Options {
                     test_hooks: std::env::var("MACSYNC_TEST_HOOKS").is_ok_and(|v| v == "1"),
                     ..Default::default()
@@ -95,6 +114,42 @@ fn main() -> ExitCode {
             }
             eprintln!("macsync: {e}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// INTERIM, until the sync worker resolves the node itself (issue 9 wiring): the AMF node
+/// hosting this component's SU, read before AMF registration, within a few seconds.
+fn interim_amf_identity(
+    explicit: &str,
+    apis: opensaf_sys::Apis,
+) -> Result<identity::Identity, String> {
+    use macsync::osaf::{ImmOm, RetryPolicy};
+    use std::time::{Duration, Instant};
+    if !explicit.is_empty() {
+        return Ok(identity::Identity {
+            name: explicit.to_string(),
+            source: identity::Source::Configured,
+        });
+    }
+    let comp = std::env::var("SA_AMF_COMPONENT_NAME").map_err(|_| {
+        "no node name: SA_AMF_COMPONENT_NAME is not set (AMF sets it); outside AMF give --node"
+            .to_string()
+    })?;
+    let budget = Duration::from_secs(5);
+    let deadline = Instant::now() + budget;
+    let policy = RetryPolicy {
+        total: budget,
+        ..Default::default()
+    };
+    let om = ImmOm::initialize(apis.imm_om, apis.imm_oi, policy).map_err(|e| e.to_string())?;
+    loop {
+        match identity::under_amf(explicit, &comp, &om) {
+            Ok(id) => return Ok(id),
+            Err(identity::AmfIdentityError::NotYet(_)) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(100))
+            }
+            Err(e) => return Err(format!("{e} (the node name is not guessed under AMF)")),
         }
     }
 }

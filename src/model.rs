@@ -24,6 +24,90 @@ pub const COUNTER_ATTRS: [&str; 7] = [
     "forgedDropped",
 ];
 pub const ATTR_LAST_SYNC: &str = "lastSyncTime";
+/// The node object's mirror state ([`MirrorState`]), when it was written, and by which node.
+pub const ATTR_STATE: &str = "mirrorState";
+pub const ATTR_STATE_TIME: &str = "mirrorStateTime";
+pub const ATTR_STATE_BY: &str = "mirrorStateBy";
+/// IMM's own attribute naming the implementer an object is bound to (`<Empty>` while none
+/// is attached).
+pub const ATTR_IMPLEMENTER: &str = "SaImmAttrImplementerName";
+/// What a reader needs to tell whether a node's mirror is current.
+pub const NODE_STATE_ATTRS: [&str; 4] =
+    [ATTR_STATE, ATTR_STATE_TIME, ATTR_STATE_BY, ATTR_IMPLEMENTER];
+
+/// Who maintains a node's interface objects (`mirrorState` of its node object).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum MirrorState {
+    /// Maintained by a running, ACTIVE macsync on a CLM member node.
+    Live = 1,
+    /// macsync on that node stopped writing on purpose (assignment removed, quiesced,
+    /// standby, terminated); the objects are as it left them.
+    Stopped = 2,
+    /// The node left the CLM cluster; a surviving macsync removed its interface objects.
+    Departed = 3,
+}
+
+impl MirrorState {
+    pub fn from_u32(v: u32) -> Option<MirrorState> {
+        match v {
+            1 => Some(MirrorState::Live),
+            2 => Some(MirrorState::Stopped),
+            3 => Some(MirrorState::Departed),
+            _ => None,
+        }
+    }
+
+    /// The attributes of a node object's state write: the state, when (ns since the epoch)
+    /// and which node's macsync wrote it.
+    pub fn attrs(self, time_ns: i64, by: &str) -> Vec<Attr> {
+        vec![
+            Attr::one(ATTR_STATE, AttrValue::U32(self as u32)),
+            Attr::one(ATTR_STATE_TIME, AttrValue::Time(time_ns)),
+            Attr::one(ATTR_STATE_BY, AttrValue::Str(by.to_string())),
+        ]
+    }
+}
+
+/// A node object's state as IMM returned it (attributes [`NODE_STATE_ATTRS`]).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct NodeState {
+    /// None: never written (an object made before the attribute existed) or unknown value.
+    pub state: Option<MirrorState>,
+    pub time_ns: i64,
+    pub by: String,
+    /// The implementer attached to the object now; empty when none is.
+    pub implementer: String,
+}
+
+impl NodeState {
+    pub fn from_attrs(attrs: &[Attr]) -> NodeState {
+        let get = |n: &str| first_value(attrs, n);
+        let text = |n: &str| {
+            get(n)
+                .and_then(AttrValue::as_str)
+                .unwrap_or_default()
+                .to_string()
+        };
+        NodeState {
+            state: get(ATTR_STATE)
+                .and_then(AttrValue::as_u64)
+                .and_then(|v| u32::try_from(v).ok())
+                .and_then(MirrorState::from_u32),
+            time_ns: match get(ATTR_STATE_TIME) {
+                Some(AttrValue::Time(t)) | Some(AttrValue::I64(t)) => *t,
+                _ => 0,
+            },
+            by: text(ATTR_STATE_BY),
+            implementer: text(ATTR_IMPLEMENTER),
+        }
+    }
+
+    /// The reader's rule: node `node`'s interface objects are current iff its macsync says
+    /// LIVE and is still attached (a killed macsync detaches without writing anything).
+    pub fn is_current(&self, node: &str) -> bool {
+        self.state == Some(MirrorState::Live) && self.implementer == implementer_name(node)
+    }
+}
 
 /// The implementer name that owns one node's objects.
 pub fn implementer_name(node: &str) -> String {
@@ -32,6 +116,32 @@ pub fn implementer_name(node: &str) -> String {
 
 pub fn node_dn(node: &str, parent: Option<&Dn>, max: usize) -> Result<Dn, DnError> {
     Dn::child(parent, NODE_RDN, node.as_bytes(), max)
+}
+
+/// The node object as its own macsync creates it: the RDN, zero counters, and LIVE.
+pub fn node_create_attrs(node_dn: &Dn, me: &str, now_ns: i64) -> Vec<Attr> {
+    let mut attrs = vec![Attr::one(
+        NODE_RDN,
+        AttrValue::Str(node_dn.rdn().to_string()),
+    )];
+    attrs.extend(Counters::default().attrs(0));
+    attrs.extend(MirrorState::Live.attrs(now_ns, me));
+    attrs
+}
+
+/// The first value of attribute `name` as IMM returned it (None: absent or `<Empty>`).
+fn first_value<'a>(attrs: &'a [Attr], name: &str) -> Option<&'a AttrValue> {
+    attrs
+        .iter()
+        .find(|a| a.name == name)
+        .and_then(|a| a.values.first())
+}
+
+/// Wall-clock time for SA_TIME_T attributes: nanoseconds since the epoch.
+pub fn now_ns() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as i64)
 }
 
 /// What one interface object holds.
@@ -77,12 +187,7 @@ impl IfRecord {
 
     /// Reads an object as IMM returned it; missing attributes read as empty / 0.
     pub fn from_attrs(attrs: &[Attr]) -> IfRecord {
-        let get = |n: &str| {
-            attrs
-                .iter()
-                .find(|a| a.name == n)
-                .and_then(|a| a.values.first())
-        };
+        let get = |n: &str| first_value(attrs, n);
         IfRecord {
             mac: get(ATTR_MAC)
                 .and_then(AttrValue::as_str)
@@ -142,10 +247,7 @@ impl Counters {
 
     pub fn from_attrs(attrs: &[Attr]) -> Counters {
         let get = |n: &str| {
-            attrs
-                .iter()
-                .find(|a| a.name == n)
-                .and_then(|a| a.values.first())
+            first_value(attrs, n)
                 .and_then(AttrValue::as_u64)
                 .unwrap_or(0)
         };
@@ -258,5 +360,76 @@ mod tests {
             Some(&Attr::one(ATTR_LAST_SYNC, AttrValue::Time(42)))
         );
         assert_eq!(Counters::from_attrs(&[]), Counters::default());
+    }
+
+    #[test]
+    fn mirror_state_values_are_the_documented_ones() {
+        for (v, s) in [
+            (1, MirrorState::Live),
+            (2, MirrorState::Stopped),
+            (3, MirrorState::Departed),
+        ] {
+            assert_eq!(MirrorState::from_u32(v), Some(s));
+            assert_eq!(s as u32, v);
+        }
+        assert_eq!(MirrorState::from_u32(0), None);
+        assert_eq!(MirrorState::from_u32(4), None);
+        let a = MirrorState::Departed.attrs(42, "SC-2");
+        assert_eq!(a[0], Attr::one(ATTR_STATE, AttrValue::U32(3)));
+        assert_eq!(a[1], Attr::one(ATTR_STATE_TIME, AttrValue::Time(42)));
+        assert_eq!(
+            a[2],
+            Attr::one(ATTR_STATE_BY, AttrValue::Str("SC-2".into()))
+        );
+    }
+
+    #[test]
+    fn a_mirror_is_current_only_when_live_and_its_own_implementer_is_attached() {
+        let read = |state: Option<u32>, imp: &str| {
+            let mut attrs = vec![
+                Attr::one(ATTR_STATE_TIME, AttrValue::Time(7)),
+                Attr::one(ATTR_STATE_BY, AttrValue::Str("PL-3".into())),
+            ];
+            if let Some(v) = state {
+                attrs.push(Attr::one(ATTR_STATE, AttrValue::U32(v)));
+            }
+            if !imp.is_empty() {
+                attrs.push(Attr::one(ATTR_IMPLEMENTER, AttrValue::Str(imp.into())));
+            }
+            NodeState::from_attrs(&attrs)
+        };
+        let live = read(Some(1), "macsync-PL-3");
+        assert_eq!(live.state, Some(MirrorState::Live));
+        assert_eq!((live.time_ns, live.by.as_str()), (7, "PL-3"));
+        assert!(live.is_current("PL-3"));
+        assert!(!live.is_current("PL-4"), "another node's implementer");
+        assert!(
+            !read(Some(1), "").is_current("PL-3"),
+            "macsync killed: detached"
+        );
+        assert!(
+            !read(Some(1), "macsync-SC-1").is_current("PL-3"),
+            "a survivor acting"
+        );
+        assert!(!read(Some(2), "macsync-PL-3").is_current("PL-3"));
+        assert!(!read(Some(3), "").is_current("PL-3"));
+        assert!(
+            !read(None, "macsync-PL-3").is_current("PL-3"),
+            "old object, no state"
+        );
+    }
+
+    #[test]
+    fn the_node_object_is_created_live() {
+        let dn = node_dn("SC-1", None, crate::osaf::MAX_DN).unwrap();
+        let attrs = node_create_attrs(&dn, "SC-1", 5);
+        assert_eq!(
+            attrs[0],
+            Attr::one(NODE_RDN, AttrValue::Str("macSyncNodeId=SC-1".into()))
+        );
+        let state = NodeState::from_attrs(&attrs);
+        assert_eq!(state.state, Some(MirrorState::Live));
+        assert_eq!((state.time_ns, state.by.as_str()), (5, "SC-1"));
+        assert_eq!(Counters::from_attrs(&attrs), Counters::default());
     }
 }

@@ -3,10 +3,12 @@
 use std::fmt::Write as _;
 
 use crate::config::Config;
+use crate::identity::Identity;
 use crate::model;
 use crate::netlink::Snapshotter;
 
-pub fn run(cfg: &Config) -> Result<String, String> {
+/// `id` is where the node name in `cfg` came from (printed in the header).
+pub fn run(cfg: &Config, id: &Identity) -> Result<String, String> {
     let max = cfg.max_dn();
     let (_, node) = cfg.node_dns()?;
     let links = Snapshotter::new()
@@ -16,7 +18,7 @@ pub fn run(cfg: &Config) -> Result<String, String> {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "# {} (class {}, implementer {})",
+        "# {} (class {}, implementer {}; {id})",
         node,
         model::NODE_CLASS,
         model::implementer_name(&cfg.node)

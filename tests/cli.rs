@@ -110,3 +110,96 @@ fn once_prints_the_table_as_it_would_be_written() {
         "{text}"
     );
 }
+
+/// A scratch directory for one test.
+fn scratch(name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("macsync-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn header(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[test]
+fn outside_amf_the_node_name_comes_from_the_flag_then_opensafs_node_name_file() {
+    let conf = scratch("conf");
+    std::fs::write(conf.join("node_name"), "PL-7\n").unwrap();
+    let dir = conf.to_str().unwrap();
+    let out = macsync(&["--once"], &[("OPENSAF_CONF_DIR", dir)]);
+    let h = header(&out);
+    assert!(h.starts_with("# macSyncNodeId=PL-7 "), "{h}");
+    assert!(h.contains("implementer macsync-PL-7"), "{h}");
+    assert!(h.contains(&format!("from {dir}/node_name")), "{h}");
+    assert!(out.stderr.is_empty(), "no warning: {:?}", out.stderr);
+    // The flag, then the variable, win over the file.
+    let h = header(&macsync(
+        &["--once", "--node", "SC-9"],
+        &[("OPENSAF_CONF_DIR", dir)],
+    ));
+    assert!(
+        h.starts_with("# macSyncNodeId=SC-9 ") && h.contains("--node / MACSYNC_NODE"),
+        "{h}"
+    );
+    let env = [("OPENSAF_CONF_DIR", dir), ("MACSYNC_NODE", "SC-8")];
+    assert!(header(&macsync(&["--once"], &env)).starts_with("# macSyncNodeId=SC-8 "));
+}
+
+#[test]
+fn an_install_under_a_prefix_is_found_through_its_osafdir_conf() {
+    // As the sandbox and the containers install OpenSAF: configuration in <prefix>/etc/opensaf.
+    let prefix = scratch("prefix");
+    let etc = prefix.join("etc/opensaf");
+    std::fs::create_dir_all(&etc).unwrap();
+    let p = prefix.to_str().unwrap();
+    std::fs::write(
+        etc.join("osafdir.conf"),
+        format!("#!/bin/sh\nprefix=\"{p}\"\nsysconfdir=\"${{prefix}}/etc\"\npkgsysconfdir=\"$sysconfdir/opensaf\"\n"),
+    )
+    .unwrap();
+    std::fs::write(etc.join("node_name"), "PL-5\n").unwrap();
+    let h = header(&macsync(&["--once"], &[("OPENSAF_PREFIX", p)]));
+    assert!(h.starts_with("# macSyncNodeId=PL-5 "), "{h}");
+    assert!(
+        h.contains(&format!("from {p}/etc/opensaf/node_name")),
+        "{h}"
+    );
+}
+
+#[test]
+fn the_host_name_is_the_last_resort_outside_amf_and_is_warned_about() {
+    let empty = scratch("empty");
+    let out = macsync(
+        &["--once"],
+        &[("OPENSAF_CONF_DIR", empty.to_str().unwrap())],
+    );
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    let short = host.trim().split('.').next().unwrap().to_string();
+    let h = header(&out);
+    assert!(h.starts_with(&format!("# macSyncNodeId={short} ")), "{h}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("WARN") && err.contains(&format!("node name '{short}' from the host name")),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn purge_refuses_a_node_name_imm_cannot_hold_before_touching_imm() {
+    one_line_error(
+        &macsync(&["--purge", "--node", "bad name"], &[]),
+        1,
+        "cannot be used in an IMM name",
+    );
+}
