@@ -332,6 +332,8 @@ pub fn run(cfg: &Config, apis: Apis, opts: Options, signals: Signals) -> Result<
         timeout = side.answer_overdue();
     };
     side.sync.stop(STOP_GRACE);
-    drop(amf);
+    if let Err(e) = amf.finalize() {
+        log::warn!("{e}");
+    }
     outcome
 }
