@@ -2,6 +2,8 @@
 //! a doorbell (eventfd), and signals as a descriptor (signalfd), so the AMF thread and the
 //! sync worker each block in one poll with no periodic wake-up.
 
+#![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
+
 use std::io;
 use std::mem;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
@@ -54,8 +56,8 @@ impl Doorbell {
     pub fn new() -> io::Result<Doorbell> {
         // SAFETY: plain syscall with integer arguments; returns a new descriptor or -1.
         let raw = cvt(unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) })?;
-        // SAFETY: `raw` was just returned by eventfd and nothing else owns it.
         Ok(Doorbell {
+            // SAFETY: `raw` was just returned by eventfd and nothing else owns it.
             fd: unsafe { OwnedFd::from_raw_fd(raw) },
         })
     }

@@ -15,7 +15,10 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use crate::util::{format_rfc3339, json_escape, lock, unix_now};
+use opensaf_sys::SaAisErrorT;
+
+use crate::clock::{format_rfc3339, unix_now};
+use crate::mutex::lock;
 
 pub const FILE: &str = "events.log";
 const ROTATE_AT: u64 = 16 << 20;
@@ -54,6 +57,13 @@ impl From<i64> for Val {
 impl From<u32> for Val {
     fn from(n: u32) -> Val {
         Val::Num(i128::from(n))
+    }
+}
+/// An AIS code is recorded by its C name (`SA_AIS_ERR_EXIST`), or its `Display` text
+/// when the headers do not know it.
+impl From<SaAisErrorT> for Val {
+    fn from(code: SaAisErrorT) -> Val {
+        Val::Str(code.name().map_or_else(|| code.to_string(), str::to_string))
     }
 }
 impl From<bool> for Val {
@@ -133,7 +143,7 @@ impl EventLog {
             "{{\"time\":\"{}\",\"t_us\":{},\"pid\":{},\"event\":\"{}\"",
             format_rfc3339(now),
             now.as_micros(),
-            crate::util::pid(),
+            crate::process::pid(),
             json_escape(event)
         );
         for (k, v) in fields {
@@ -315,6 +325,23 @@ pub fn read_all(dir: &Path) -> Vec<Event> {
                     out.push(e);
                 }
             }
+        }
+    }
+    out
+}
+
+/// Escapes a string for a JSON string literal.
+pub fn json_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
         }
     }
     out

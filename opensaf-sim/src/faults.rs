@@ -1,5 +1,5 @@
 //! Injected IMM faults. A fault is described by a one-line spec (what `opensaf-sim fault`
-//! sends over the control channel or leaves in `faults.pending`):
+//! sends through a process's CLI server or leaves in `faults.pending`):
 //!
 //! * `try-again count=N` / `try-again ms=T`: the next N calls (or all calls for T ms)
 //!   answer SA_AIS_ERR_TRY_AGAIN without doing anything;
@@ -12,7 +12,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::util::{lock, unix_ms};
+use crate::clock::unix_ms;
+use crate::mutex::lock;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Limit {

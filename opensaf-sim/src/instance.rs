@@ -8,13 +8,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use crate::ais::{self, Ais};
 use crate::config::{self, Config};
 use crate::events::{EventLog, Val};
 use crate::faults::{Faults, Spec};
 use crate::imm::store::Store;
 use crate::imm::ImmError;
-use crate::util::lock;
+use crate::mutex::lock;
+use opensaf_sys::SaAisErrorT as Ais;
 
 pub const PENDING_FAULTS: &str = "faults.pending";
 
@@ -109,17 +109,17 @@ impl Instance {
                     ("result", "SA_AIS_ERR_TRY_AGAIN".into()),
                 ],
             );
-            return Err(ImmError::new(ais::TRY_AGAIN, "injected fault: try again"));
+            return Err(ImmError::new(Ais::TRY_AGAIN, "injected fault: try again"));
         }
         let r = f();
         let lat = self.latency_us.load(Ordering::Relaxed);
         if round_trip && lat > 0 {
-            crate::util::precise_sleep(Duration::from_micros(lat));
+            crate::clock::precise_sleep(Duration::from_micros(lat));
         }
         if d.timeout_after {
             let outcome = match &r {
-                Ok(_) => "SA_AIS_OK".to_string(),
-                Err(e) => ais::name(e.code.0),
+                Ok(_) => Ais::OK,
+                Err(e) => e.code,
             };
             self.events.emit(
                 "imm-fault",
@@ -130,7 +130,7 @@ impl Instance {
                 ],
             );
             return Err(ImmError::new(
-                ais::TIMEOUT,
+                Ais::TIMEOUT,
                 "injected fault: timeout after the call",
             ));
         }
@@ -164,21 +164,20 @@ pub fn get() -> Result<Arc<Instance>, Ais> {
             "{} is not set: the simulated OpenSAF services are down (SA_AIS_ERR_TRY_AGAIN)",
             config::DIR_VAR
         ));
-        return Err(ais::TRY_AGAIN);
+        return Err(Ais::TRY_AGAIN);
     };
     create(Path::new(&dir)).map_err(|e| {
         report_missing(&format!(
             "cannot use state directory {}: {e}",
             Path::new(&dir).display()
         ));
-        ais::TRY_AGAIN
+        Ais::TRY_AGAIN
     })
 }
 
 fn create(dir: &Path) -> std::io::Result<Arc<Instance>> {
     let inst = Arc::new(Instance::open(dir)?);
     let _ = INSTANCE.set(inst.clone());
-    crate::control::start_server(inst.clone());
     Ok(inst)
 }
 
@@ -196,7 +195,7 @@ pub fn use_dir(dir: &Path) -> std::io::Result<()> {
     }
 }
 
-/// The instance if one exists (for the control thread and dispatch paths).
+/// The instance if one exists (for the CLI server and dispatch paths).
 pub fn current() -> Option<Arc<Instance>> {
     INSTANCE.get().cloned()
 }

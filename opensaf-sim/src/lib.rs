@@ -9,21 +9,24 @@
 //!
 //! State lives in the directory named by `OPENSAF_SIM_DIR` (or [`use_state_dir`]): the IMM
 //! store (a journal shared by every process using the directory), `config`, the event log
-//! and the control sockets' registrations. The `opensaf-sim` binary is the command-line
+//! and the CLI servers' registrations. The `opensaf-sim` binary is the command-line
 //! side (immcfg, immlist, immfind, immadm, events, amf, fault).
 
-pub mod ais;
 pub mod amf;
 pub mod cli;
+pub mod cli_server;
+pub mod clock;
 pub mod config;
-pub mod control;
+pub mod eventfd;
 pub mod events;
 pub mod faults;
 pub mod ffi;
+pub mod ids;
 pub mod imm;
 pub mod instance;
+pub mod mutex;
 pub mod names;
-pub mod util;
+pub mod process;
 
 use std::io;
 use std::path::Path;
@@ -68,50 +71,54 @@ pub fn install_lib_dir(dir: &Path, cdylib: &Path) -> io::Result<()> {
 /// Fixes this process's state directory before its first AIS call (instead of
 /// `OPENSAF_SIM_DIR`); fails if another directory is already in use.
 pub fn use_state_dir(dir: &Path) -> io::Result<()> {
-    instance::use_dir(dir)
+    instance::use_dir(dir)?;
+    if let Some(inst) = instance::current() {
+        cli_server::start(inst);
+    }
+    Ok(())
 }
 
 static AMF_API: AmfApi = AmfApi {
-    saAisNameLend: Some(ffi::names::saAisNameLend),
-    saAisNameBorrow: Some(ffi::names::saAisNameBorrow),
-    saAmfInitialize_4: Some(ffi::amf::saAmfInitialize_4),
-    saAmfSelectionObjectGet: Some(ffi::amf::saAmfSelectionObjectGet),
-    saAmfDispatch: Some(ffi::amf::saAmfDispatch),
-    saAmfFinalize: Some(ffi::amf::saAmfFinalize),
-    saAmfComponentNameGet: Some(ffi::amf::saAmfComponentNameGet),
-    saAmfComponentRegister: Some(ffi::amf::saAmfComponentRegister),
-    saAmfComponentUnregister: Some(ffi::amf::saAmfComponentUnregister),
-    saAmfHealthcheckStart: Some(ffi::amf::saAmfHealthcheckStart),
-    saAmfHealthcheckStop: Some(ffi::amf::saAmfHealthcheckStop),
-    saAmfResponse_4: Some(ffi::amf::saAmfResponse_4),
-    saAmfCSIQuiescingComplete: Some(ffi::amf::saAmfCSIQuiescingComplete),
-    saAmfComponentErrorReport_4: Some(ffi::amf::saAmfComponentErrorReport_4),
+    saAisNameLend: ffi::names::saAisNameLend,
+    saAisNameBorrow: ffi::names::saAisNameBorrow,
+    saAmfInitialize_4: ffi::amf::saAmfInitialize_4,
+    saAmfSelectionObjectGet: ffi::amf::saAmfSelectionObjectGet,
+    saAmfDispatch: ffi::amf::saAmfDispatch,
+    saAmfFinalize: ffi::amf::saAmfFinalize,
+    saAmfComponentNameGet: ffi::amf::saAmfComponentNameGet,
+    saAmfComponentRegister: ffi::amf::saAmfComponentRegister,
+    saAmfComponentUnregister: ffi::amf::saAmfComponentUnregister,
+    saAmfHealthcheckStart: ffi::amf::saAmfHealthcheckStart,
+    saAmfHealthcheckStop: ffi::amf::saAmfHealthcheckStop,
+    saAmfResponse_4: ffi::amf::saAmfResponse_4,
+    saAmfCSIQuiescingComplete: ffi::amf::saAmfCSIQuiescingComplete,
+    saAmfComponentErrorReport_4: ffi::amf::saAmfComponentErrorReport_4,
 };
 
 static IMM_OM_API: ImmOmApi = ImmOmApi {
-    saImmOmInitialize: Some(ffi::imm_om::saImmOmInitialize),
-    saImmOmFinalize: Some(ffi::imm_om::saImmOmFinalize),
-    saImmOmSearchInitialize_2: Some(ffi::imm_om::saImmOmSearchInitialize_2),
-    saImmOmSearchNext_2: Some(ffi::imm_om::saImmOmSearchNext_2),
-    saImmOmSearchFinalize: Some(ffi::imm_om::saImmOmSearchFinalize),
-    saImmOmAccessorInitialize: Some(ffi::imm_om::saImmOmAccessorInitialize),
-    saImmOmAccessorGet_2: Some(ffi::imm_om::saImmOmAccessorGet_2),
-    saImmOmAccessorFinalize: Some(ffi::imm_om::saImmOmAccessorFinalize),
+    saImmOmInitialize: ffi::imm_om::saImmOmInitialize,
+    saImmOmFinalize: ffi::imm_om::saImmOmFinalize,
+    saImmOmSearchInitialize_2: ffi::imm_om::saImmOmSearchInitialize_2,
+    saImmOmSearchNext_2: ffi::imm_om::saImmOmSearchNext_2,
+    saImmOmSearchFinalize: ffi::imm_om::saImmOmSearchFinalize,
+    saImmOmAccessorInitialize: ffi::imm_om::saImmOmAccessorInitialize,
+    saImmOmAccessorGet_2: ffi::imm_om::saImmOmAccessorGet_2,
+    saImmOmAccessorFinalize: ffi::imm_om::saImmOmAccessorFinalize,
 };
 
 static IMM_OI_API: ImmOiApi = ImmOiApi {
-    saAisNameLend: Some(ffi::names::saAisNameLend),
-    saAisNameBorrow: Some(ffi::names::saAisNameBorrow),
-    saImmOiInitialize_2: Some(ffi::imm_oi::saImmOiInitialize_2),
-    saImmOiSelectionObjectGet: Some(ffi::imm_oi::saImmOiSelectionObjectGet),
-    saImmOiDispatch: Some(ffi::imm_oi::saImmOiDispatch),
-    saImmOiFinalize: Some(ffi::imm_oi::saImmOiFinalize),
-    saImmOiImplementerSet: Some(ffi::imm_oi::saImmOiImplementerSet),
-    saImmOiImplementerClear: Some(ffi::imm_oi::saImmOiImplementerClear),
-    saImmOiRtObjectCreate_2: Some(ffi::imm_oi::saImmOiRtObjectCreate_2),
-    saImmOiRtObjectDelete: Some(ffi::imm_oi::saImmOiRtObjectDelete),
-    saImmOiRtObjectUpdate_2: Some(ffi::imm_oi::saImmOiRtObjectUpdate_2),
-    saImmOiAdminOperationResult: Some(ffi::imm_oi::saImmOiAdminOperationResult),
+    saAisNameLend: ffi::names::saAisNameLend,
+    saAisNameBorrow: ffi::names::saAisNameBorrow,
+    saImmOiInitialize_2: ffi::imm_oi::saImmOiInitialize_2,
+    saImmOiSelectionObjectGet: ffi::imm_oi::saImmOiSelectionObjectGet,
+    saImmOiDispatch: ffi::imm_oi::saImmOiDispatch,
+    saImmOiFinalize: ffi::imm_oi::saImmOiFinalize,
+    saImmOiImplementerSet: ffi::imm_oi::saImmOiImplementerSet,
+    saImmOiImplementerClear: ffi::imm_oi::saImmOiImplementerClear,
+    saImmOiRtObjectCreate_2: ffi::imm_oi::saImmOiRtObjectCreate_2,
+    saImmOiRtObjectDelete: ffi::imm_oi::saImmOiRtObjectDelete,
+    saImmOiRtObjectUpdate_2: ffi::imm_oi::saImmOiRtObjectUpdate_2,
+    saImmOiAdminOperationResult: ffi::imm_oi::saImmOiAdminOperationResult,
 };
 
 /// The simulator's own functions as `opensaf_sys` tables (for `macsync --sim`). Building

@@ -1039,7 +1039,7 @@ fn healthchecks_never_wait_behind_slow_imm_calls() {
                         env.cli_ok(args);
                     }
                     let imm_stop = AtomicBool::new(false);
-                    let from_us = opensaf_sim::util::unix_now().as_micros() as i128;
+                    let from_us = opensaf_sim::clock::unix_now().as_micros() as i128;
                     let took = std::thread::scope(|s2| {
                         let _stop_imm = StopOnDrop(&imm_stop);
                         if let SlowImm::StoreLockHeld(hold) = slow {
@@ -1054,7 +1054,7 @@ fn healthchecks_never_wait_behind_slow_imm_calls() {
                         imm_stop.store(true, Ordering::Release);
                         w.join().unwrap()
                     });
-                    let to_us = opensaf_sim::util::unix_now().as_micros() as i128;
+                    let to_us = opensaf_sim::clock::unix_now().as_micros() as i128;
                     env.cli_ok(&["fault", "clear"]);
                     // The IMM calls really were slow, all through the window.
                     assert!(took.len() >= 3, "row {row}: {} creates", took.len());

@@ -7,10 +7,14 @@
 //!   C enums are `#[repr(transparent)]` newtypes: a value C returns that the headers do not
 //!   know is kept, never undefined behaviour.
 //! * Functions: loaded at run time by soname ([`loader`]), never linked.
+//! * Error codes: [`SaAisErrorT`] has a short constant for every code, its C name and
+//!   `Display` ([`ais`]).
 
 #![allow(non_camel_case_types, non_snake_case, non_upper_case_globals)]
+#![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
 
-#[allow(clippy::all, dead_code)]
+// Generated code: its few unsafe blocks (zeroed `Default`s) are bindgen's, not ours.
+#[allow(clippy::all, clippy::undocumented_unsafe_blocks, dead_code)]
 mod bindings {
     #[cfg(not(feature = "bindgen"))]
     include!("bindings.rs");
@@ -20,8 +24,9 @@ mod bindings {
 
 pub use bindings::*;
 
+pub mod ais;
 pub mod loader;
-pub use loader::{AmfApi, Apis, ImmOiApi, ImmOmApi, LoadError};
+pub use loader::{AmfApi, Apis, ImmOiApi, ImmOmApi, LoadError, Loaded};
 
 /// `SA_NTF_IDENTIFIER_UNUSED` (a cast expression in C, which bindgen does not evaluate).
 pub const SA_NTF_IDENTIFIER_UNUSED: SaNtfIdentifierT = 0;

@@ -4,7 +4,9 @@
 //! link-time `-lSaImmOm` fails there; OpenSAF's own Python bindings load the sonames at run
 //! time too. Each library becomes a table of function pointers whose types come from the
 //! bindgen-generated `*_fn` aliases (derived from the declarations themselves), filled with
-//! `dlsym`. A table can also be built by hand (the simulator does, for `macsync --sim`).
+//! `dlsym`. Every entry is a plain function pointer, never NULL: a missing symbol fails
+//! [`load`](AmfApi::load) with a [`LoadError`], so a call through a table needs no check.
+//! A table can also be built by hand (the simulator does, for `macsync --sim`).
 //! Loaded libraries are never unloaded: the tables are `'static`.
 
 use std::ffi::{c_void, CStr, CString};
@@ -108,12 +110,25 @@ fn symbol(handle: *mut c_void, file: &str, name: &CStr) -> Result<*mut c_void, L
     }
 }
 
+/// bindgen spells a function pointer `Option<unsafe extern "C" fn ...>` (C allows NULL);
+/// [`Loaded`] is the pointer inside, which a loaded table holds.
+pub trait NullableFn {
+    type Fn: Copy;
+}
+
+impl<F: Copy> NullableFn for Option<F> {
+    type Fn = F;
+}
+
+/// The non-NULL function pointer type of a bindgen `*_fn` alias.
+pub type Loaded<T> = <T as NullableFn>::Fn;
+
 macro_rules! api_table {
     ($(#[$doc:meta])* $name:ident, $soname:literal, { $($f:ident : $t:ident),* $(,)? }) => {
         $(#[$doc])*
         #[derive(Clone, Copy, Debug)]
         pub struct $name {
-            $(pub $f: $t,)*
+            $(pub $f: Loaded<$t>,)*
         }
 
         impl $name {
@@ -135,14 +150,11 @@ macro_rules! api_table {
                                 &file,
                                 &CString::new(stringify!($f)).expect("symbol names have no NUL"),
                             )?;
-                            // SAFETY: the symbol is the C function of that name, whose type
-                            // `$t` is derived from its declaration; a data pointer and an
-                            // `Option<fn>` have the same size and `p` is non-null.
-                            Some(unsafe { std::mem::transmute::<*mut c_void, unsafe extern "C" fn()>(p) })
-                                .map(|g| unsafe {
-                                    // SAFETY: as above; only the pointer's type changes.
-                                    std::mem::transmute::<unsafe extern "C" fn(), _>(g)
-                                })
+                            // SAFETY: `p` is the non-NULL address of the C function of that
+                            // name, whose type `$t` is derived from its declaration; a data
+                            // pointer and a function pointer have the same size on the
+                            // platforms dlsym serves.
+                            unsafe { std::mem::transmute::<*mut c_void, Loaded<$t>>(p) }
                         },)*
                     })
                 })

@@ -152,6 +152,8 @@ pub fn run(cfg: &Config, apis: Apis, opts: Options, signals: Signals) -> Result<
         timeout = callbacks.answer_overdue();
     };
     callbacks.sync.stop(STOP_GRACE);
-    drop(amf);
+    if let Err(e) = amf.finalize() {
+        log::warn!("{e}");
+    }
     outcome
 }

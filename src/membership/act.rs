@@ -14,7 +14,7 @@ use opensaf_sys::ImmOiApi;
 
 use super::plan::Outcome;
 use crate::model::{self, MirrorState, NodeState};
-use crate::osaf::{AisCode, Dn, Error, ImmOi, ImmOm, RetryPolicy, Scope, MAX_LONG_DN};
+use crate::osaf::{AisCode, AisCodeExt, Dn, Error, ImmOi, ImmOm, RetryPolicy, Scope, MAX_LONG_DN};
 
 /// How one attempt ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -122,7 +122,7 @@ impl Acting {
         let result = self.try_once(om, t, still_departed);
         let busy = match &result {
             Ok(Acted::Busy) => true,
-            Err(e) => e.code().is_some_and(AisCode::is_transient),
+            Err(e) => e.code().is_some_and(AisCodeExt::is_transient),
             Ok(_) => false,
         };
         match self.trying.take() {

@@ -3,6 +3,8 @@
 //! Everything above this module works on `&[u8]` and `io::Result`. File descriptors are held in
 //! `OwnedFd`, so they are closed exactly once when their owner is dropped, on every path.
 
+#![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
+
 use std::io;
 use std::mem;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};

@@ -1,21 +1,21 @@
 //! The AMF component side: initialize at B.04.01, register, healthcheck, respond.
 //!
-//! AMF's callbacks carry no user-data pointer and run only inside `saAmfDispatch`, on the
-//! calling thread. So `dispatch` parks a pointer to the caller's handler in a thread-local
-//! for exactly the duration of the C call, and the `extern "C"` trampolines find it there.
-//! A panic in a handler is caught at the C boundary and re-raised after dispatch returns.
+//! The callbacks run inside [`Amf::dispatch`] and reach the caller's [`AmfHandler`]
+//! through [`dispatch`](super::dispatch) (which also catches a handler's panic).
 
-use std::any::Any;
-use std::cell::{Cell, RefCell};
 use std::ffi::CStr;
+use std::mem::ManuallyDrop;
 use std::os::fd::RawFd;
-use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 
 use opensaf_sys::*;
 
-use super::error::{AisCode, Error};
+use super::dispatch;
+use super::error::{AisCode, AisCodeExt, Error};
+use super::handle::{self, Version};
 use super::names::NameFns;
 use super::retry::RetryPolicy;
+
+const AMF_VERSION: Version = (b'B', 4, 1);
 
 /// Identifies one callback; answer it with [`AmfResponder::response`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -78,7 +78,13 @@ pub trait AmfHandler {
     fn terminate(&mut self, amf: &AmfResponder, inv: Invocation);
 }
 
-/// Answers AMF; cheap to copy, usable from the dispatching thread's handlers.
+/// Answers AMF: `saAmfResponse_4` and `saAmfCSIQuiescingComplete` on the handle.
+///
+/// It is `Copy` and may be sent to another thread (the sync worker answers an assignment
+/// after its IMM call returns) because an AIS handle is an id, not a pointer: the library
+/// looks it up in its own table on every call, the AMF API may be called from any thread,
+/// and a copy that outlives `saAmfFinalize` gets `SA_AIS_ERR_BAD_HANDLE`, never undefined
+/// behaviour.
 #[derive(Clone, Copy)]
 pub struct AmfResponder {
     api: &'static AmfApi,
@@ -88,65 +94,36 @@ pub struct AmfResponder {
 impl AmfResponder {
     /// `saAmfResponse_4`: correlation ids are NULL, as AMF demands with SA_AIS_OK.
     pub fn response(&self, inv: Invocation, result: AisCode) -> Result<(), Error> {
-        let f = self.api.saAmfResponse_4.ok_or(Error::Ais {
-            call: "saAmfResponse_4",
-            code: AisCode::LIBRARY,
-        })?;
-        // SAFETY: a loaded saAmfResponse_4 with a handle from saAmfInitialize_4; NULL
-        // correlation ids are what the API requires with SA_AIS_OK and allows otherwise.
-        let rc = unsafe { f(self.handle, inv.0, std::ptr::null_mut(), result.into()) };
-        AisCode::from(rc).check("saAmfResponse_4")
+        // SAFETY: a live or stale handle id (stale is BAD_HANDLE); NULL correlation ids are
+        // what the API requires with SA_AIS_OK and allows otherwise.
+        let rc =
+            unsafe { (self.api.saAmfResponse_4)(self.handle, inv.0, std::ptr::null_mut(), result) };
+        rc.check("saAmfResponse_4")
     }
 
     /// `saAmfCSIQuiescingComplete` for a QUIESCING assignment already answered.
     pub fn quiescing_complete(&self, inv: Invocation, result: AisCode) -> Result<(), Error> {
-        let f = self.api.saAmfCSIQuiescingComplete.ok_or(Error::Ais {
-            call: "saAmfCSIQuiescingComplete",
-            code: AisCode::LIBRARY,
-        })?;
-        // SAFETY: plain values to a loaded function, handle from saAmfInitialize_4.
-        let rc = unsafe { f(self.handle, inv.0, result.into()) };
-        AisCode::from(rc).check("saAmfCSIQuiescingComplete")
+        // SAFETY: plain values; the handle is an id the library checks.
+        let rc = unsafe { (self.api.saAmfCSIQuiescingComplete)(self.handle, inv.0, result) };
+        rc.check("saAmfCSIQuiescingComplete")
     }
 }
 
-type Routed = (*mut (dyn AmfHandler + 'static), AmfResponder, NameFns);
-
-thread_local! {
-    static ROUTE: Cell<Option<Routed>> = const { Cell::new(None) };
-    static PANIC: RefCell<Option<Box<dyn Any + Send>>> = const { RefCell::new(None) };
-}
-
-/// Runs `f` with the handler of the dispatch in progress on this thread, catching panics.
-fn with_handler(f: impl FnOnce(&mut dyn AmfHandler, &AmfResponder, &NameFns)) {
-    let Some((h, responder, names)) = ROUTE.with(Cell::get) else {
-        log::error!("AMF callback outside saAmfDispatch: ignored");
-        return;
-    };
-    // SAFETY: ROUTE holds a pointer to the `&mut` handler that `Amf::dispatch` borrowed for
-    // the duration of the C dispatch call on this very thread; callbacks run only inside
-    // that call and one at a time, so the pointer is live and not aliased.
-    let handler = unsafe { &mut *h };
-    if let Err(p) = catch_unwind(AssertUnwindSafe(|| f(handler, &responder, &names))) {
-        PANIC.with(|slot| {
-            slot.borrow_mut().get_or_insert(p);
-        });
-    }
-}
+dispatch::route!(AmfCallbacks: "saAmfDispatch", dyn AmfHandler, AmfResponder);
 
 unsafe extern "C" fn on_healthcheck(
     inv: SaInvocationT,
     _comp: *const SaNameT,
     key: *mut SaAmfHealthcheckKeyT,
 ) {
-    with_handler(|h, r, _| {
+    dispatch::callback::<AmfCallbacks>(|c| {
         // SAFETY: AMF passes a valid key (or NULL) for the duration of the callback; the
         // slice is used only inside it. No allocation: this runs at every healthcheck.
         let key: &[u8] = match unsafe { key.as_ref() } {
             Some(k) => &k.key[..(k.keyLen as usize).min(SA_AMF_HEALTHCHECK_KEY_MAX)],
             None => &[],
         };
-        h.healthcheck(r, Invocation(inv), key)
+        c.handler.healthcheck(&c.responder, Invocation(inv), key)
     });
 }
 
@@ -156,11 +133,11 @@ unsafe extern "C" fn on_csi_set(
     ha: SaAmfHAStateT,
     desc: SaAmfCSIDescriptorT,
 ) {
-    with_handler(|h, r, names| {
+    dispatch::callback::<AmfCallbacks>(|c| {
         let name = if desc.csiFlags & SA_AMF_CSI_TARGET_ALL != 0 {
             None
         } else {
-            names.read(&desc.csiName)
+            c.names.read(&desc.csiName)
         };
         let mut attributes = Vec::new();
         let list = &desc.csiAttr;
@@ -188,7 +165,8 @@ unsafe extern "C" fn on_csi_set(
             name,
             attributes,
         };
-        h.csi_set(r, Invocation(inv), ha.into(), &csi)
+        c.handler
+            .csi_set(&c.responder, Invocation(inv), ha.into(), &csi)
     });
 }
 
@@ -198,33 +176,31 @@ unsafe extern "C" fn on_csi_remove(
     csi: *const SaNameT,
     flags: SaAmfCSIFlagsT,
 ) {
-    with_handler(|h, r, names| {
+    dispatch::callback::<AmfCallbacks>(|c| {
         let name = if flags & SA_AMF_CSI_TARGET_ALL != 0 {
             None
         } else {
-            names.read(csi)
+            c.names.read(csi)
         };
-        h.csi_remove(r, Invocation(inv), name.as_deref(), flags)
+        c.handler
+            .csi_remove(&c.responder, Invocation(inv), name.as_deref(), flags)
     });
 }
 
 unsafe extern "C" fn on_terminate(inv: SaInvocationT, _comp: *const SaNameT) {
-    with_handler(|h, r, _| h.terminate(r, Invocation(inv)));
+    dispatch::callback::<AmfCallbacks>(|c| c.handler.terminate(&c.responder, Invocation(inv)));
 }
 
-/// An initialized AMF handle. Drop finalizes it.
+/// An initialized AMF handle. Drop finalizes it; [`Amf::finalize`] reports the answer.
 pub struct Amf {
-    responder: AmfResponder,
+    api: &'static AmfApi,
+    handle: SaAmfHandleT,
     names: NameFns,
 }
 
 impl Amf {
     /// `saAmfInitialize_4` at B.04.01 (retried on TRY_AGAIN: AMF may still be starting).
     pub fn initialize(api: &'static AmfApi, policy: &RetryPolicy) -> Result<Amf, Error> {
-        let init = api.saAmfInitialize_4.ok_or(Error::Ais {
-            call: "saAmfInitialize_4",
-            code: AisCode::LIBRARY,
-        })?;
         let callbacks = SaAmfCallbacksT_4 {
             saAmfHealthcheckCallback: Some(on_healthcheck),
             saAmfComponentTerminateCallback: Some(on_terminate),
@@ -232,57 +208,39 @@ impl Amf {
             saAmfCSIRemoveCallback: Some(on_csi_remove),
             ..Default::default()
         };
-        let handle = policy.run("saAmfInitialize_4", || {
-            // Initialize overwrites the version with what it supports: ask afresh each try.
-            let mut version = SaVersionT {
-                releaseCode: b'B',
-                majorVersion: 4,
-                minorVersion: 1,
-            };
-            let mut handle: SaAmfHandleT = 0;
+        let handle = handle::initialize("saAmfInitialize_4", AMF_VERSION, policy, |h, v| {
             // SAFETY: all pointers are to live locals; AMF copies the callbacks struct.
-            let rc = unsafe { init(&mut handle, &callbacks, &mut version) };
-            match AisCode::from(rc) {
-                AisCode::OK => Ok(handle),
-                code => Err(code),
-            }
+            unsafe { (api.saAmfInitialize_4)(h, &callbacks, v) }
         })?;
         Ok(Amf {
-            responder: AmfResponder { api, handle },
+            api,
+            handle,
             names: NameFns::new(api.saAisNameLend, api.saAisNameBorrow),
         })
     }
 
-    fn api(&self) -> &'static AmfApi {
-        self.responder.api
-    }
-
-    fn handle(&self) -> SaAmfHandleT {
-        self.responder.handle
+    /// What a callback answers AMF with (also from another thread).
+    fn responder(&self) -> AmfResponder {
+        AmfResponder {
+            api: self.api,
+            handle: self.handle,
+        }
     }
 
     /// The fd to poll; readable when a callback is pending.
     pub fn selection_fd(&self) -> Result<RawFd, Error> {
-        let f = self
-            .api()
-            .saAmfSelectionObjectGet
-            .ok_or(missing("saAmfSelectionObjectGet"))?;
-        let mut fd: SaSelectionObjectT = 0;
-        // SAFETY: loaded function, live handle, pointer to a local.
-        AisCode::from(unsafe { f(self.handle(), &mut fd) }).check("saAmfSelectionObjectGet")?;
-        RawFd::try_from(fd)
-            .map_err(|_| Error::Invalid(format!("selection object {fd} is not an fd")))
+        handle::selection_fd("saAmfSelectionObjectGet", |fd| {
+            // SAFETY: live handle, pointer to the caller's local.
+            unsafe { (self.api.saAmfSelectionObjectGet)(self.handle, fd) }
+        })
     }
 
     /// `saAmfComponentNameGet` (from SA_AMF_COMPONENT_NAME, set by AMF for the instantiate script).
     pub fn component_name(&self) -> Result<String, Error> {
-        let f = self
-            .api()
-            .saAmfComponentNameGet
-            .ok_or(missing("saAmfComponentNameGet"))?;
         let mut name = SaNameT::default();
-        // SAFETY: loaded function, live handle, writes into a local SaNameT.
-        AisCode::from(unsafe { f(self.handle(), &mut name) }).check("saAmfComponentNameGet")?;
+        // SAFETY: live handle, writes into a local SaNameT.
+        unsafe { (self.api.saAmfComponentNameGet)(self.handle, &mut name) }
+            .check("saAmfComponentNameGet")?;
         self.names
             .read(&name)
             .ok_or_else(|| Error::Invalid("AMF returned an empty component name".into()))
@@ -290,18 +248,14 @@ impl Amf {
 
     /// `saAmfComponentRegister(name, NULL proxy)`.
     pub fn register(&self, comp: &str, policy: &RetryPolicy) -> Result<(), Error> {
-        let f = self
-            .api()
-            .saAmfComponentRegister
-            .ok_or(missing("saAmfComponentRegister"))?;
         let name = self.names.make(comp)?;
         policy.run("saAmfComponentRegister", || {
-            // SAFETY: loaded function, live handle, `name` outlives the call; NULL proxy
-            // is how an SA-aware (non-proxied) component registers.
-            match AisCode::from(unsafe { f(self.handle(), name.as_ptr(), std::ptr::null()) }) {
-                AisCode::OK => Ok(()),
-                c => Err(c),
+            // SAFETY: live handle, `name` outlives the call; NULL proxy is how an SA-aware
+            // (non-proxied) component registers.
+            unsafe {
+                (self.api.saAmfComponentRegister)(self.handle, name.as_ptr(), std::ptr::null())
             }
+            .into_result()
         })
     }
 
@@ -313,58 +267,44 @@ impl Amf {
         recovery: Recovery,
         policy: &RetryPolicy,
     ) -> Result<(), Error> {
-        let f = self
-            .api()
-            .saAmfHealthcheckStart
-            .ok_or(missing("saAmfHealthcheckStart"))?;
         let name = self.names.make(comp)?;
         let k = hc_key(key)?;
         policy.run("saAmfHealthcheckStart", || {
-            // SAFETY: loaded function, live handle, pointers to live locals.
-            let rc = unsafe {
-                f(
-                    self.handle(),
+            // SAFETY: live handle, pointers to live locals.
+            unsafe {
+                (self.api.saAmfHealthcheckStart)(
+                    self.handle,
                     name.as_ptr(),
                     &k,
                     SaAmfHealthcheckInvocationT::SA_AMF_HEALTHCHECK_AMF_INVOKED,
                     recovery.0,
                 )
-            };
-            match AisCode::from(rc) {
-                AisCode::OK => Ok(()),
-                c => Err(c),
             }
+            .into_result()
         })
     }
 
     pub fn healthcheck_stop(&self, comp: &str, key: &str) -> Result<(), Error> {
-        let f = self
-            .api()
-            .saAmfHealthcheckStop
-            .ok_or(missing("saAmfHealthcheckStop"))?;
         let name = self.names.make(comp)?;
         let k = hc_key(key)?;
-        // SAFETY: loaded function, live handle, pointers to live locals.
-        AisCode::from(unsafe { f(self.handle(), name.as_ptr(), &k) }).check("saAmfHealthcheckStop")
+        // SAFETY: live handle, pointers to live locals.
+        unsafe { (self.api.saAmfHealthcheckStop)(self.handle, name.as_ptr(), &k) }
+            .check("saAmfHealthcheckStop")
     }
 
     /// `saAmfComponentErrorReport_4`. AMF requires non-NULL correlation ids with root and
     /// parent set to SA_NTF_IDENTIFIER_UNUSED.
     pub fn error_report(&self, comp: &str, recovery: Recovery) -> Result<(), Error> {
-        let f = self
-            .api()
-            .saAmfComponentErrorReport_4
-            .ok_or(missing("saAmfComponentErrorReport_4"))?;
         let name = self.names.make(comp)?;
         let mut ids = SaNtfCorrelationIdsT {
             rootCorrelationId: SA_NTF_IDENTIFIER_UNUSED,
             parentCorrelationId: SA_NTF_IDENTIFIER_UNUSED,
             notificationId: SA_NTF_IDENTIFIER_UNUSED,
         };
-        // SAFETY: loaded function, live handle, pointers to live locals. Detection time 0
-        // means "now" to AMF.
-        let rc = unsafe { f(self.handle(), name.as_ptr(), 0, recovery.0, &mut ids) };
-        AisCode::from(rc).check("saAmfComponentErrorReport_4")
+        let report = self.api.saAmfComponentErrorReport_4;
+        // SAFETY: live handle, pointers to live locals. Detection time 0 means "now" to AMF.
+        unsafe { report(self.handle, name.as_ptr(), 0, recovery.0, &mut ids) }
+            .check("saAmfComponentErrorReport_4")
     }
 
     /// `saAmfDispatch`, routing the callbacks to `handler`. A handler panic is re-raised here.
@@ -373,44 +313,34 @@ impl Amf {
         flags: SaDispatchFlagsT,
         handler: &mut dyn AmfHandler,
     ) -> Result<(), Error> {
-        let f = self.api().saAmfDispatch.ok_or(missing("saAmfDispatch"))?;
-        // SAFETY: only the lifetime is erased; the guard below clears the pointer before
-        // this function returns or unwinds, so no trampoline can see it dangle.
-        let ptr: *mut (dyn AmfHandler + 'static) = unsafe { std::mem::transmute(handler) };
-        struct Restore(Option<Routed>);
-        impl Drop for Restore {
-            fn drop(&mut self) {
-                ROUTE.with(|r| r.set(self.0.take()));
-            }
-        }
-        let _restore = Restore(ROUTE.with(|r| r.replace(Some((ptr, self.responder, self.names)))));
-        // SAFETY: loaded function and live handle; callbacks re-enter Rust only through the
-        // trampolines above, which catch panics.
-        let rc = unsafe { f(self.handle(), flags) };
-        drop(_restore);
-        if let Some(p) = PANIC.with(|slot| slot.borrow_mut().take()) {
-            resume_unwind(p);
-        }
-        AisCode::from(rc).check("saAmfDispatch")
+        let mut lent = dispatch::Lent {
+            handler,
+            responder: self.responder(),
+            names: self.names,
+        };
+        // SAFETY: live handle; the callbacks re-enter Rust only through the trampolines
+        // above, which reach `lent` through `dispatch::run` and catch panics.
+        let rc = dispatch::run::<AmfCallbacks, _>(&mut lent, || unsafe {
+            (self.api.saAmfDispatch)(self.handle, flags)
+        });
+        rc.check("saAmfDispatch")
+    }
+
+    /// `saAmfFinalize` for the shutdown path, with its answer (dropping an `Amf` finalizes
+    /// too, but can only log a failure).
+    pub fn finalize(self) -> Result<(), Error> {
+        let this = ManuallyDrop::new(self);
+        // SAFETY: the handle came from saAmfInitialize_4; `this` is never dropped, so it is
+        // finalized exactly once.
+        unsafe { (this.api.saAmfFinalize)(this.handle) }.check("saAmfFinalize")
     }
 }
 
 impl Drop for Amf {
     fn drop(&mut self) {
-        if let Some(f) = self.api().saAmfFinalize {
-            // SAFETY: the handle came from saAmfInitialize_4 and is finalized exactly once.
-            let rc = AisCode::from(unsafe { f(self.handle()) });
-            if rc != AisCode::OK {
-                log::warn!("saAmfFinalize: {rc}");
-            }
-        }
-    }
-}
-
-fn missing(call: &'static str) -> Error {
-    Error::Ais {
-        call,
-        code: AisCode::LIBRARY,
+        // SAFETY: the handle came from saAmfInitialize_4 and is finalized exactly once.
+        let rc = unsafe { (self.api.saAmfFinalize)(self.handle) };
+        handle::log_finalize("saAmfFinalize", rc);
     }
 }
 

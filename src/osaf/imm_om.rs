@@ -5,12 +5,13 @@ use std::ffi::{c_char, c_void};
 use opensaf_sys::*;
 
 use super::dn::Dn;
-use super::error::{AisCode, Error};
+use super::error::{AisCode, AisCodeExt, Error};
+use super::handle::{self, Version};
 use super::names::NameFns;
 use super::retry::RetryPolicy;
 use super::values::{cstring, decode_attrs, Attr};
 
-const OM_VERSION: (u8, u8, u8) = (b'A', 2, 11);
+const OM_VERSION: Version = (b'A', 2, 11);
 
 /// How far below the root a search reaches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,19 +53,9 @@ impl ImmOm {
         names_from: &'static ImmOiApi,
         policy: RetryPolicy,
     ) -> Result<ImmOm, Error> {
-        let init = api.saImmOmInitialize.ok_or(missing("saImmOmInitialize"))?;
-        let handle = policy.run("saImmOmInitialize", || {
-            let mut version = SaVersionT {
-                releaseCode: OM_VERSION.0,
-                majorVersion: OM_VERSION.1,
-                minorVersion: OM_VERSION.2,
-            };
-            let mut h: SaImmHandleT = 0;
+        let handle = handle::initialize("saImmOmInitialize", OM_VERSION, &policy, |h, v| {
             // SAFETY: pointers to live locals; NULL callbacks: no async admin operations.
-            match AisCode::from(unsafe { init(&mut h, std::ptr::null(), &mut version) }) {
-                AisCode::OK => Ok(h),
-                c => Err(c),
-            }
+            unsafe { (api.saImmOmInitialize)(h, std::ptr::null(), v) }
         })?;
         Ok(ImmOm {
             api,
@@ -83,18 +74,9 @@ impl ImmOm {
         class: Option<&str>,
         attrs: Option<&[&str]>,
     ) -> Result<Vec<ImmObject>, Error> {
-        let init = self
-            .api
-            .saImmOmSearchInitialize_2
-            .ok_or(missing("saImmOmSearchInitialize_2"))?;
-        let next = self
-            .api
-            .saImmOmSearchNext_2
-            .ok_or(missing("saImmOmSearchNext_2"))?;
-        let fin = self
-            .api
-            .saImmOmSearchFinalize
-            .ok_or(missing("saImmOmSearchFinalize"))?;
+        let init = self.api.saImmOmSearchInitialize_2;
+        let next = self.api.saImmOmSearchNext_2;
+        let fin = self.api.saImmOmSearchFinalize;
 
         let root = root.map(|r| self.names.make(r.as_str())).transpose()?;
         let root_ptr = root.as_ref().map_or(std::ptr::null(), |r| r.as_ptr());
@@ -126,10 +108,10 @@ impl ImmOm {
         };
         let search = self.policy.run("saImmOmSearchInitialize_2", || {
             let mut sh: SaImmSearchHandleT = 0;
-            // SAFETY: loaded function, live handle; root name, search parameters (and the
+            // SAFETY: live handle; root name, search parameters (and the
             // strings they point at) and the NULL-terminated attribute-name list are live
             // locals that outlive the call.
-            let rc = unsafe {
+            unsafe {
                 init(
                     self.handle,
                     root_ptr,
@@ -143,11 +125,9 @@ impl ImmOm {
                     wanted.as_ptr(),
                     &mut sh,
                 )
-            };
-            match AisCode::from(rc) {
-                AisCode::OK => Ok(sh),
-                c => Err(c),
             }
+            .into_result()
+            .map(|()| sh)
         });
         let search = match search {
             Ok(s) => s,
@@ -160,9 +140,9 @@ impl ImmOm {
         loop {
             let mut name = SaNameT::default();
             let mut values: *mut *mut SaImmAttrValuesT_2 = std::ptr::null_mut();
-            // SAFETY: loaded function, live search handle, pointers to live locals; IMM
-            // keeps the returned arrays valid until the next call on this search handle.
-            let rc = AisCode::from(unsafe { next(search, &mut name, &mut values) });
+            // SAFETY: live search handle, pointers to live locals; IMM keeps the returned
+            // arrays valid until the next call on this search handle.
+            let rc = unsafe { next(search, &mut name, &mut values) };
             match rc {
                 AisCode::OK => {
                     let dn = self.names.read(&name).unwrap_or_default();
@@ -184,30 +164,21 @@ impl ImmOm {
 
     /// One object's attributes (None: all), or None when it does not exist.
     pub fn get(&self, dn: &Dn, attrs: Option<&[&str]>) -> Result<Option<ImmObject>, Error> {
-        let init = self
-            .api
-            .saImmOmAccessorInitialize
-            .ok_or(missing("saImmOmAccessorInitialize"))?;
-        let get = self
-            .api
-            .saImmOmAccessorGet_2
-            .ok_or(missing("saImmOmAccessorGet_2"))?;
-        let fin = self
-            .api
-            .saImmOmAccessorFinalize
-            .ok_or(missing("saImmOmAccessorFinalize"))?;
+        let get = self.api.saImmOmAccessorGet_2;
         let mut acc: SaImmAccessorHandleT = 0;
-        // SAFETY: loaded function, live handle, pointer to a local.
-        AisCode::from(unsafe { init(self.handle, &mut acc) }).check("saImmOmAccessorInitialize")?;
+        // SAFETY: live handle, pointer to a local.
+        unsafe { (self.api.saImmOmAccessorInitialize)(self.handle, &mut acc) }
+            .check("saImmOmAccessorInitialize")?;
+        let fin = self.api.saImmOmAccessorFinalize;
         let _fin = Finalize(acc, fin);
         let name = self.names.make(dn.as_str())?;
         let wanted = AttrNames::new(attrs)?;
         let result = self.policy.run("saImmOmAccessorGet_2", || {
             let mut values: *mut *mut SaImmAttrValuesT_2 = std::ptr::null_mut();
-            // SAFETY: loaded function, live accessor; name and attribute list outlive the
-            // call; the returned array is valid until the next call on the accessor.
+            // SAFETY: live accessor; name and attribute list outlive the call; the returned
+            // array is valid until the next call on the accessor.
             let rc = unsafe { get(acc, name.as_ptr(), wanted.as_ptr(), &mut values) };
-            match AisCode::from(rc) {
+            match rc {
                 // SAFETY: as above, decoded before any other call on the accessor.
                 AisCode::OK => Ok(Some(unsafe { decode_attrs(values, &self.names) })),
                 AisCode::NOT_EXIST => Ok(None),
@@ -268,19 +239,8 @@ impl Drop for Finalize {
 
 impl Drop for ImmOm {
     fn drop(&mut self) {
-        if let Some(f) = self.api.saImmOmFinalize {
-            // SAFETY: the handle came from saImmOmInitialize and is finalized exactly once.
-            let rc = AisCode::from(unsafe { f(self.handle) });
-            if rc != AisCode::OK && rc != AisCode::BAD_HANDLE {
-                log::warn!("saImmOmFinalize: {rc}");
-            }
-        }
-    }
-}
-
-fn missing(call: &'static str) -> Error {
-    Error::Ais {
-        call,
-        code: AisCode::LIBRARY,
+        // SAFETY: the handle came from saImmOmInitialize and is finalized exactly once.
+        let rc = unsafe { (self.api.saImmOmFinalize)(self.handle) };
+        handle::log_finalize("saImmOmFinalize", rc);
     }
 }

@@ -4,15 +4,15 @@
 
 use std::ffi::{CStr, CString};
 
-use opensaf_sys::{saAisNameBorrow_fn, saAisNameLend_fn, SaNameT};
+use opensaf_sys::{saAisNameBorrow_fn, saAisNameLend_fn, Loaded, SaNameT};
 
 use super::error::Error;
 
 /// The two name helpers, taken from whichever library exports them.
 #[derive(Clone, Copy)]
 pub(crate) struct NameFns {
-    lend: saAisNameLend_fn,
-    borrow: saAisNameBorrow_fn,
+    lend: Loaded<saAisNameLend_fn>,
+    borrow: Loaded<saAisNameBorrow_fn>,
 }
 
 /// A SaNameT together with the string it may point into.
@@ -28,7 +28,7 @@ impl OwnedName {
 }
 
 impl NameFns {
-    pub(crate) fn new(lend: saAisNameLend_fn, borrow: saAisNameBorrow_fn) -> Self {
+    pub(crate) fn new(lend: Loaded<saAisNameLend_fn>, borrow: Loaded<saAisNameBorrow_fn>) -> Self {
         NameFns { lend, borrow }
     }
 
@@ -39,13 +39,10 @@ impl NameFns {
             name: SaNameT::default(),
             _text: text,
         };
-        let lend = self
-            .lend
-            .ok_or_else(|| Error::Invalid("saAisNameLend not loaded".into()))?;
         // SAFETY: `lend` is saAisNameLend from a loaded library; it reads the NUL-terminated
         // string and writes only into the SaNameT. The CString's heap buffer, which a long
         // name points to, lives as long as `owned` and does not move when `owned` moves.
-        unsafe { lend(owned._text.as_ptr(), &mut owned.name) };
+        unsafe { (self.lend)(owned._text.as_ptr(), &mut owned.name) };
         Ok(owned)
     }
 
@@ -54,12 +51,11 @@ impl NameFns {
         if name.is_null() {
             return None;
         }
-        let borrow = self.borrow?;
         // SAFETY: `name` is non-null and points to a SaNameT that C keeps valid for the
         // duration of the callback or call that gave it to us; borrow returns NULL or a
         // NUL-terminated string inside it (or behind its pointer), copied at once.
         unsafe {
-            let p = borrow(name);
+            let p = (self.borrow)(name);
             if p.is_null() {
                 None
             } else {

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::error::{AisCode, Error};
+use super::error::{AisCode, AisCodeExt, Error};
 
 #[derive(Debug, Clone)]
 pub struct RetryPolicy {

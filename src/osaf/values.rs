@@ -181,6 +181,39 @@ impl CAttrs {
     }
 }
 
+/// The elements of a NULL-terminated pointer array (none for a NULL array).
+///
+/// # Safety
+/// `array` is NULL, or its entries up to and including the first NULL are readable and
+/// each non-NULL entry points to a `T` valid for `'a`.
+unsafe fn null_terminated<'a, T: 'a>(array: *const *const T) -> impl Iterator<Item = &'a T> {
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        if array.is_null() {
+            return None;
+        }
+        // SAFETY: entries up to the first NULL are readable (the caller's contract) and
+        // `i` never passes it: iteration stops there.
+        let entry = unsafe { *array.add(i) };
+        // SAFETY: a non-NULL entry points to a `T` valid for `'a` (the caller's contract).
+        let item = unsafe { entry.as_ref() }?;
+        i += 1;
+        Some(item)
+    })
+}
+
+/// A string C handed us, copied (empty for NULL).
+///
+/// # Safety
+/// `p` is NULL or a NUL-terminated string valid for the duration of the call.
+unsafe fn c_text(p: *const c_char) -> String {
+    if p.is_null() {
+        return String::new();
+    }
+    // SAFETY: non-NULL and NUL-terminated (the caller's contract); copied at once.
+    unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned()
+}
+
 /// Reads a NULL-terminated `SaImmAttrValuesT_2 **` that IMM returned.
 ///
 /// # Safety
@@ -190,72 +223,70 @@ pub(crate) unsafe fn decode_attrs(
     attrs: *mut *mut SaImmAttrValuesT_2,
     names: &NameFns,
 ) -> Vec<Attr> {
-    let mut out = Vec::new();
-    if attrs.is_null() {
-        return out;
-    }
-    let mut i = 0;
-    loop {
-        let a = *attrs.add(i);
-        if a.is_null() {
-            break;
-        }
-        let a = &*a;
-        let name = if a.attrName.is_null() {
-            String::new()
-        } else {
-            CStr::from_ptr(a.attrName).to_string_lossy().into_owned()
-        };
-        let mut values = Vec::with_capacity(a.attrValuesNumber as usize);
-        if !a.attrValues.is_null() {
-            for j in 0..a.attrValuesNumber as usize {
-                let p = *a.attrValues.add(j);
-                if p.is_null() {
-                    continue;
-                }
-                if let Some(v) = decode_value(a.attrValueType, p, names) {
-                    values.push(v);
-                }
+    // SAFETY: the caller's contract is `null_terminated`'s.
+    let structs = unsafe { null_terminated(attrs as *const *const SaImmAttrValuesT_2) };
+    structs
+        .map(|a| {
+            let count = if a.attrValues.is_null() {
+                0
+            } else {
+                a.attrValuesNumber as usize
+            };
+            let values = (0..count)
+                .filter_map(|j| {
+                    // SAFETY: `attrValues` holds `attrValuesNumber` value pointers of the
+                    // declared type (the caller's contract); NULL ones are skipped.
+                    let p = unsafe { *a.attrValues.add(j) };
+                    // SAFETY: as above.
+                    (!p.is_null()).then(|| unsafe { decode_value(a.attrValueType, p, names) })?
+                })
+                .collect();
+            Attr {
+                // SAFETY: IMM's attribute names are NUL-terminated strings (or NULL).
+                name: unsafe { c_text(a.attrName) },
+                values,
             }
-        }
-        out.push(Attr { name, values });
-        i += 1;
-    }
-    out
+        })
+        .collect()
 }
 
 /// # Safety
 /// `p` points to a value of type `ty`.
 unsafe fn decode_value(ty: SaImmValueTypeT, p: *mut c_void, names: &NameFns) -> Option<AttrValue> {
-    Some(match ty {
-        SaImmValueTypeT::SA_IMM_ATTR_SAINT32T => AttrValue::I32(*(p as *const i32)),
-        SaImmValueTypeT::SA_IMM_ATTR_SAUINT32T => AttrValue::U32(*(p as *const u32)),
-        SaImmValueTypeT::SA_IMM_ATTR_SAINT64T => AttrValue::I64(*(p as *const i64)),
-        SaImmValueTypeT::SA_IMM_ATTR_SAUINT64T => AttrValue::U64(*(p as *const u64)),
-        SaImmValueTypeT::SA_IMM_ATTR_SATIMET => AttrValue::Time(*(p as *const i64)),
-        SaImmValueTypeT::SA_IMM_ATTR_SAFLOATT => AttrValue::F32(*(p as *const f32)),
-        SaImmValueTypeT::SA_IMM_ATTR_SADOUBLET => AttrValue::F64(*(p as *const f64)),
-        SaImmValueTypeT::SA_IMM_ATTR_SANAMET => AttrValue::Name(names.read(p as *const _)?),
-        SaImmValueTypeT::SA_IMM_ATTR_SASTRINGT => {
-            let s = *(p as *const *const c_char);
-            if s.is_null() {
-                return None;
+    // SAFETY: `p` points to a value of type `ty` (the caller's contract); each arm reads it
+    // as exactly that type.
+    unsafe {
+        Some(match ty {
+            SaImmValueTypeT::SA_IMM_ATTR_SAINT32T => AttrValue::I32(*(p as *const i32)),
+            SaImmValueTypeT::SA_IMM_ATTR_SAUINT32T => AttrValue::U32(*(p as *const u32)),
+            SaImmValueTypeT::SA_IMM_ATTR_SAINT64T => AttrValue::I64(*(p as *const i64)),
+            SaImmValueTypeT::SA_IMM_ATTR_SAUINT64T => AttrValue::U64(*(p as *const u64)),
+            SaImmValueTypeT::SA_IMM_ATTR_SATIMET => AttrValue::Time(*(p as *const i64)),
+            SaImmValueTypeT::SA_IMM_ATTR_SAFLOATT => AttrValue::F32(*(p as *const f32)),
+            SaImmValueTypeT::SA_IMM_ATTR_SADOUBLET => AttrValue::F64(*(p as *const f64)),
+            SaImmValueTypeT::SA_IMM_ATTR_SANAMET => AttrValue::Name(names.read(p as *const _)?),
+            SaImmValueTypeT::SA_IMM_ATTR_SASTRINGT => {
+                let s = *(p as *const *const c_char);
+                if s.is_null() {
+                    return None;
+                }
+                AttrValue::Str(c_text(s))
             }
-            AttrValue::Str(CStr::from_ptr(s).to_string_lossy().into_owned())
-        }
-        SaImmValueTypeT::SA_IMM_ATTR_SAANYT => {
-            let any = &*(p as *const SaAnyT);
-            if any.bufferAddr.is_null() || any.bufferSize > isize::MAX as u64 {
-                // NULL, or a size no buffer can have: nothing trustworthy to read.
-                AttrValue::Any(Vec::new())
-            } else {
-                AttrValue::Any(
-                    std::slice::from_raw_parts(any.bufferAddr, any.bufferSize as usize).to_vec(),
-                )
+            SaImmValueTypeT::SA_IMM_ATTR_SAANYT => {
+                let any = &*(p as *const SaAnyT);
+                if any.bufferAddr.is_null() || any.bufferSize > isize::MAX as u64 {
+                    // NULL, or a size no buffer can have: nothing trustworthy to read.
+                    AttrValue::Any(Vec::new())
+                } else {
+                    AttrValue::Any(
+                        std::slice::from_raw_parts(any.bufferAddr, any.bufferSize as usize)
+                            .to_vec(),
+                    )
+                }
             }
-        }
-        _ => return None,
-    })
+            _ => return None,
+        })
+    }
 }
 
 /// Reads a NULL-terminated admin-operation parameter array.
@@ -267,28 +298,15 @@ pub(crate) unsafe fn decode_value_params(
     params: *mut *const opensaf_sys::SaImmAdminOperationParamsT_2,
     names: &NameFns,
 ) -> Vec<(String, AttrValue)> {
-    let mut out = Vec::new();
-    if params.is_null() {
-        return out;
-    }
-    let mut i = 0;
-    loop {
-        let p = *params.add(i);
-        if p.is_null() {
-            break;
-        }
-        let p = &*p;
-        let name = if p.paramName.is_null() {
-            String::new()
-        } else {
-            CStr::from_ptr(p.paramName).to_string_lossy().into_owned()
-        };
-        if !p.paramBuffer.is_null() {
-            if let Some(v) = decode_value(p.paramType, p.paramBuffer, names) {
-                out.push((name, v));
-            }
-        }
-        i += 1;
-    }
-    out
+    // SAFETY: the caller's contract is `null_terminated`'s.
+    let structs = unsafe { null_terminated(params as *const *const _) };
+    structs
+        .filter(|p: &&opensaf_sys::SaImmAdminOperationParamsT_2| !p.paramBuffer.is_null())
+        .filter_map(|p| {
+            // SAFETY: a non-NULL buffer holds a value of `paramType` (the caller's contract).
+            let v = unsafe { decode_value(p.paramType, p.paramBuffer, names) }?;
+            // SAFETY: parameter names are NUL-terminated strings (or NULL).
+            Some((unsafe { c_text(p.paramName) }, v))
+        })
+        .collect()
 }

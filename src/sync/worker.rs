@@ -138,7 +138,7 @@ impl Worker {
         for (oi, inv, object, op) in ops.0 {
             let result = if object != node_dn.as_str() || op != ADMIN_OP_RESYNC {
                 log::warn!("admin operation {op} on {object}: not supported");
-                AisCode(opensaf_sys::SaAisErrorT::SA_AIS_ERR_NOT_SUPPORTED.0)
+                AisCode::NOT_SUPPORTED
             } else if !self.status.active.load(Ordering::Acquire) {
                 AisCode::FAILED_OPERATION
             } else {

@@ -8,10 +8,10 @@ use std::time::{Duration, Instant};
 use opensaf_sys::SaAmfHealthcheckKeyT;
 
 use super::{amf, emit, env_comp_name, new_pending, recovery_name, Callback, InvKind, State};
-use crate::ais::{self, Ais};
 use crate::imm::model::Value;
 use crate::imm::state::ImmState;
 use crate::instance;
+use opensaf_sys::SaAisErrorT as Ais;
 
 /// A started healthcheck.
 pub struct Hc {
@@ -129,7 +129,7 @@ fn read_store<R>(wait: bool, f: impl FnOnce(&ImmState) -> R) -> Option<Option<R>
         return Some(None);
     };
     let mut store = if wait {
-        crate::util::lock(&inst.store)
+        crate::mutex::lock(&inst.store)
     } else {
         match inst.store.try_lock() {
             Ok(g) => g,
@@ -156,12 +156,12 @@ pub fn resolve(comp: &str, key: &str, wait: bool) -> Config {
     let id = (comp.to_string(), key.to_string());
     let read = match read_store(false, |st| lookup(st, comp, key)) {
         Some(r) => Some(r.flatten()),
-        None if wait && !crate::util::lock(cache()).contains_key(&id) => {
+        None if wait && !crate::mutex::lock(cache()).contains_key(&id) => {
             read_store(true, |st| lookup(st, comp, key)).map(Option::flatten)
         }
         None => None,
     };
-    let mut c = crate::util::lock(cache());
+    let mut c = crate::mutex::lock(cache());
     match read {
         Some(Some((p, m))) => {
             c.insert(id, (p, m));
@@ -189,7 +189,7 @@ pub fn preload(comp: &str) {
     }) else {
         return;
     };
-    let mut c = crate::util::lock(cache());
+    let mut c = crate::mutex::lock(cache());
     c.retain(|(cn, _), _| cn != comp);
     for (k, v) in found {
         c.insert((comp.to_string(), k), v);
@@ -205,37 +205,37 @@ pub fn start(
 ) -> Result<(), Ais> {
     {
         let st = super::state();
-        let a = st.handles.get(&h).ok_or(ais::BAD_HANDLE)?;
+        let a = st.handles.get(&h).ok_or(Ais::BAD_HANDLE)?;
         if !(1..=2).contains(&inv_type) {
-            return Err(ais::INVALID_PARAM);
+            return Err(Ais::INVALID_PARAM);
         }
         if raw_key.keyLen == 0 || usize::from(raw_key.keyLen) > raw_key.key.len() {
-            return Err(ais::INVALID_PARAM);
+            return Err(Ais::INVALID_PARAM);
         }
         if !(1..=9).contains(&recovery) {
-            return Err(ais::ACCESS);
+            return Err(Ais::ACCESS);
         }
         if inv_type == 1 && a.callbacks.saAmfHealthcheckCallback.is_none() {
-            return Err(ais::INIT);
+            return Err(Ais::INIT);
         }
         if env_comp_name().as_deref() != Some(comp) {
-            return Err(ais::NOT_EXIST);
+            return Err(Ais::NOT_EXIST);
         }
         if !matches!(&st.registered, Some((n, _)) if n == comp) {
-            return Err(ais::BAD_OPERATION);
+            return Err(Ais::BAD_OPERATION);
         }
     }
-    let key = key_string(&raw_key).ok_or(ais::INVALID_PARAM)?;
+    let key = key_string(&raw_key).ok_or(Ais::INVALID_PARAM)?;
     // Configuration is read without the AMF lock held; AMF's copy serves while the store
     // is busy (it waits for the store only for a key it has never read).
     let (period, max_duration) = match resolve(comp, &key, true) {
         Config::Found(p, m) => (p, m),
-        Config::Missing | Config::Unknown => return Err(ais::NOT_EXIST),
+        Config::Missing | Config::Unknown => return Err(Ais::NOT_EXIST),
     };
     let mut st = super::state();
-    let a = st.handles.get_mut(&h).ok_or(ais::BAD_HANDLE)?;
+    let a = st.handles.get_mut(&h).ok_or(Ais::BAD_HANDLE)?;
     if a.healthchecks.iter().any(|hc| hc.key == key) {
-        return Err(ais::EXIST);
+        return Err(Ais::EXIST);
     }
     let now = Instant::now();
     a.healthchecks.push(Hc {
@@ -276,16 +276,16 @@ pub fn start(
 
 pub fn stop(h: u64, comp: &str, raw_key: &SaAmfHealthcheckKeyT) -> Result<(), Ais> {
     let mut st = super::state();
-    let a = st.handles.get_mut(&h).ok_or(ais::BAD_HANDLE)?;
+    let a = st.handles.get_mut(&h).ok_or(Ais::BAD_HANDLE)?;
     if env_comp_name().as_deref() != Some(comp) {
-        return Err(ais::NOT_EXIST);
+        return Err(Ais::NOT_EXIST);
     }
-    let key = key_string(raw_key).ok_or(ais::INVALID_PARAM)?;
+    let key = key_string(raw_key).ok_or(Ais::INVALID_PARAM)?;
     let i = a
         .healthchecks
         .iter()
         .position(|hc| hc.key == key)
-        .ok_or(ais::NOT_EXIST)?;
+        .ok_or(Ais::NOT_EXIST)?;
     let hc = a.healthchecks.remove(i);
     a.queue.retain(|cb| match cb {
         Callback::Healthcheck { inv, .. } => Some(*inv) != hc.pending,
@@ -348,13 +348,13 @@ pub fn answered(
     latency_us: u64,
     now: Instant,
 ) {
-    let ok = error == ais::OK.0;
+    let ok = error == Ais::OK.0;
     emit(
         "hc-answered",
         &[
             ("key", key.into()),
             ("invocation", inv.into()),
-            ("error", ais::name(error).into()),
+            ("error", Ais(error).into()),
             ("latency_us", latency_us.into()),
         ],
     );
@@ -364,7 +364,7 @@ pub fn answered(
             &[
                 ("key", key.into()),
                 ("invocation", inv.into()),
-                ("error", ais::name(error).into()),
+                ("error", Ais(error).into()),
                 ("latency_us", latency_us.into()),
                 ("recovery", recovery_name(recovery).into()),
             ],

@@ -24,11 +24,13 @@ use opensaf_sys::{
     SaAmfHealthcheckKeyT,
 };
 
-use crate::ais::{self, Ais};
+use crate::eventfd::EventFd;
 use crate::events::Val;
+use crate::ids::next_id;
 use crate::instance;
+use crate::mutex::lock;
 use crate::names::OwnedName;
-use crate::util::{lock, next_id, EventFd};
+use opensaf_sys::SaAisErrorT as Ais;
 
 pub use healthcheck::Hc;
 
@@ -198,7 +200,7 @@ pub const AMF_VERSION: (u8, u8, u8) = (b'B', 4, 1);
 pub fn initialize(callbacks: SaAmfCallbacksT_4) -> Result<u64, Ais> {
     let inst = instance::get()?;
     inst.reload_config();
-    let efd = EventFd::new().map_err(|_| ais::NO_MEMORY)?;
+    let efd = EventFd::new().map_err(|_| Ais::NO_MEMORY)?;
     let h = next_id();
     state().handles.insert(
         h,
@@ -219,12 +221,12 @@ pub fn selection_object(h: u64) -> Result<i32, Ais> {
         .handles
         .get(&h)
         .map(|a| a.efd.raw())
-        .ok_or(ais::BAD_HANDLE)
+        .ok_or(Ais::BAD_HANDLE)
 }
 
 pub fn finalize(h: u64) -> Result<(), Ais> {
     let mut st = state();
-    st.handles.remove(&h).ok_or(ais::BAD_HANDLE)?;
+    st.handles.remove(&h).ok_or(Ais::BAD_HANDLE)?;
     st.pending.retain(|_, p| p.handle != h);
     st.expired.retain(|(_, p)| p.handle != h);
     if st.registered.as_ref().is_some_and(|(_, rh)| *rh == h) {
@@ -238,39 +240,39 @@ pub fn finalize(h: u64) -> Result<(), Ais> {
 
 pub fn comp_name_get(h: u64) -> Result<String, Ais> {
     if !state().handles.contains_key(&h) {
-        return Err(ais::BAD_HANDLE);
+        return Err(Ais::BAD_HANDLE);
     }
-    env_comp_name().ok_or(ais::NOT_EXIST)
+    env_comp_name().ok_or(Ais::NOT_EXIST)
 }
 
 /// The checks register/unregister share: the name must be this process's component.
 fn check_own_name(name: &str) -> Result<(), Ais> {
-    let own = env_comp_name().ok_or(ais::NOT_EXIST)?;
+    let own = env_comp_name().ok_or(Ais::NOT_EXIST)?;
     if own.len() != name.len() {
-        return Err(ais::INVALID_PARAM);
+        return Err(Ais::INVALID_PARAM);
     }
     if own != name {
-        return Err(ais::BAD_OPERATION);
+        return Err(Ais::BAD_OPERATION);
     }
     Ok(())
 }
 
 pub fn register(h: u64, name: &str, proxy_given: bool) -> Result<(), Ais> {
     let mut st = state();
-    let a = st.handles.get(&h).ok_or(ais::BAD_HANDLE)?;
+    let a = st.handles.get(&h).ok_or(Ais::BAD_HANDLE)?;
     if proxy_given {
-        return Err(ais::INVALID_PARAM);
+        return Err(Ais::INVALID_PARAM);
     }
     let cb = &a.callbacks;
     if cb.saAmfCSISetCallback.is_none()
         || cb.saAmfCSIRemoveCallback.is_none()
         || cb.saAmfComponentTerminateCallback.is_none()
     {
-        return Err(ais::INIT);
+        return Err(Ais::INIT);
     }
     check_own_name(name)?;
     if st.registered.is_some() {
-        return Err(ais::EXIST);
+        return Err(Ais::EXIST);
     }
     st.registered = Some((name.to_string(), h));
     emit(
@@ -289,9 +291,9 @@ pub fn register(h: u64, name: &str, proxy_given: bool) -> Result<(), Ais> {
 
 pub fn unregister(h: u64, name: &str, proxy_given: bool) -> Result<(), Ais> {
     let mut st = state();
-    st.handles.get(&h).ok_or(ais::BAD_HANDLE)?;
+    st.handles.get(&h).ok_or(Ais::BAD_HANDLE)?;
     if proxy_given {
-        return Err(ais::INVALID_PARAM);
+        return Err(Ais::INVALID_PARAM);
     }
     check_own_name(name)?;
     match &st.registered {
@@ -300,7 +302,7 @@ pub fn unregister(h: u64, name: &str, proxy_given: bool) -> Result<(), Ais> {
             emit("comp-unregister", &[("comp", name.into())]);
             Ok(())
         }
-        _ => Err(ais::NOT_EXIST),
+        _ => Err(Ais::NOT_EXIST),
     }
 }
 
@@ -392,14 +394,14 @@ fn record_late(st: &State, h: u64, inv: u64, call: &str, error: u32, now: Instan
         return;
     }
     let latency = now.duration_since(p.sent).as_micros() as u64;
-    let result = ais::name(ais::NOT_EXIST.0);
+    let result = Ais::NOT_EXIST;
     match &p.kind {
         InvKind::Healthcheck { key, .. } => emit(
             "hc-late-response",
             &[
                 ("key", key.clone().into()),
                 ("invocation", inv.into()),
-                ("error", ais::name(error).into()),
+                ("error", Ais(error).into()),
                 ("result", result.into()),
                 ("latency_us", latency.into()),
             ],
@@ -410,7 +412,7 @@ fn record_late(st: &State, h: u64, inv: u64, call: &str, error: u32, now: Instan
                 ("invocation", inv.into()),
                 ("callback", kind.label().into()),
                 ("call", call.into()),
-                ("error", ais::name(error).into()),
+                ("error", Ais(error).into()),
                 ("result", result.into()),
                 ("latency_us", latency.into()),
             ],
@@ -420,10 +422,10 @@ fn record_late(st: &State, h: u64, inv: u64, call: &str, error: u32, now: Instan
 
 /// Errors other than OK and FAILED_OPERATION are turned into FAILED_OPERATION.
 fn normalize(error: u32) -> u32 {
-    if error == ais::OK.0 || error == ais::FAILED_OPERATION.0 {
+    if error == Ais::OK.0 || error == Ais::FAILED_OPERATION.0 {
         error
     } else {
-        ais::FAILED_OPERATION.0
+        Ais::FAILED_OPERATION.0
     }
 }
 
@@ -450,7 +452,7 @@ fn queue_csi_set(st: &mut State, h: u64, ha: u32, csi: &str) -> u64 {
     inv
 }
 
-/// Queues a CSI set / remove / terminate for the registered component (control channel).
+/// Queues a CSI set / remove / terminate for the registered component (a CLI request).
 pub fn request(action: &str) -> Result<String, String> {
     let mut st = state();
     let Some((_, h)) = st.registered.clone() else {
@@ -500,9 +502,9 @@ pub fn request(action: &str) -> Result<String, String> {
 
 pub fn response(h: u64, inv: u64, correlation_given: bool, error: u32) -> Result<(), Ais> {
     let mut st = state();
-    st.handles.get(&h).ok_or(ais::BAD_HANDLE)?;
-    if error == ais::OK.0 && correlation_given {
-        return Err(ais::INVALID_PARAM);
+    st.handles.get(&h).ok_or(Ais::BAD_HANDLE)?;
+    if error == Ais::OK.0 && correlation_given {
+        return Err(Ais::INVALID_PARAM);
     }
     let error = normalize(error);
     let now = Instant::now();
@@ -516,7 +518,7 @@ pub fn response(h: u64, inv: u64, correlation_given: bool, error: u32) -> Result
         drop(st);
         // An expiry above may have freed a healthcheck whose next callback is due.
         amf().cond.notify_all();
-        return Err(ais::NOT_EXIST);
+        return Err(Ais::NOT_EXIST);
     }
     let p = st.pending.remove(&inv).expect("checked above");
     let latency = now.duration_since(p.sent).as_micros() as u64;
@@ -530,12 +532,12 @@ pub fn response(h: u64, inv: u64, correlation_given: bool, error: u32) -> Result
                 &[
                     ("invocation", inv.into()),
                     ("callback", kind.label().into()),
-                    ("error", ais::name(error).into()),
+                    ("error", Ais(error).into()),
                     ("latency_us", latency.into()),
                 ],
             );
             if let InvKind::CsiSet { ha } = kind {
-                if error == ais::OK.0 {
+                if error == Ais::OK.0 {
                     if *ha == HA_QUIESCING {
                         st.pending.insert(
                             inv,
@@ -551,7 +553,7 @@ pub fn response(h: u64, inv: u64, correlation_given: bool, error: u32) -> Result
                     }
                 }
             }
-            if *kind == InvKind::CsiRemove && error == ais::OK.0 {
+            if *kind == InvKind::CsiRemove && error == Ais::OK.0 {
                 st.ha_state = None;
             }
         }
@@ -563,7 +565,7 @@ pub fn response(h: u64, inv: u64, correlation_given: bool, error: u32) -> Result
 
 pub fn quiescing_complete(h: u64, inv: u64, error: u32) -> Result<(), Ais> {
     let mut st = state();
-    st.handles.get(&h).ok_or(ais::BAD_HANDLE)?;
+    st.handles.get(&h).ok_or(Ais::BAD_HANDLE)?;
     let error = normalize(error);
     let now = Instant::now();
     expire_if_due(&mut st, inv, now);
@@ -573,17 +575,17 @@ pub fn quiescing_complete(h: u64, inv: u64, error: u32) -> Result<(), Ais> {
         .is_some_and(|p| p.handle == h && p.kind == InvKind::QuiescingComplete);
     if !known {
         record_late(&st, h, inv, "saAmfCSIQuiescingComplete", error, now);
-        return Err(ais::NOT_EXIST);
+        return Err(Ais::NOT_EXIST);
     }
     let p = st.pending.remove(&inv).expect("checked above");
-    if error == ais::OK.0 {
+    if error == Ais::OK.0 {
         st.ha_state = Some(HA_QUIESCED);
     }
     emit(
         "quiescing-complete",
         &[
             ("invocation", inv.into()),
-            ("error", ais::name(error).into()),
+            ("error", Ais(error).into()),
             (
                 "latency_us",
                 (now.duration_since(p.sent).as_micros() as u64).into(),
@@ -595,13 +597,13 @@ pub fn quiescing_complete(h: u64, inv: u64, error: u32) -> Result<(), Ais> {
 
 pub fn error_report(h: u64, comp: &str, detection_time: i64, recovery: u32) -> Result<(), Ais> {
     if !state().handles.contains_key(&h) {
-        return Err(ais::BAD_HANDLE);
+        return Err(Ais::BAD_HANDLE);
     }
     if !(1..=9).contains(&recovery) {
-        return Err(ais::INVALID_PARAM);
+        return Err(Ais::INVALID_PARAM);
     }
     if env_comp_name().as_deref() != Some(comp) {
-        return Err(ais::NOT_EXIST);
+        return Err(Ais::NOT_EXIST);
     }
     emit(
         "error-report",
@@ -623,7 +625,7 @@ fn dispatch_one(h: u64) -> Result<bool, Ais> {
             .as_ref()
             .map(|(n, _)| n.clone())
             .or_else(env_comp_name);
-        let a = st.handles.get_mut(&h).ok_or(ais::BAD_HANDLE)?;
+        let a = st.handles.get_mut(&h).ok_or(Ais::BAD_HANDLE)?;
         let Some(cb) = a.queue.pop_front() else {
             a.efd.clear();
             return Ok(false);
@@ -686,7 +688,7 @@ pub fn dispatch(h: u64, flags: u32) -> Result<(), Ais> {
         1 => dispatch_one(h).map(|_| ()),
         2 => {
             if !state().handles.contains_key(&h) {
-                return Err(ais::BAD_HANDLE);
+                return Err(Ais::BAD_HANDLE);
             }
             for _ in 0..1024 {
                 match dispatch_one(h) {
@@ -700,7 +702,7 @@ pub fn dispatch(h: u64, flags: u32) -> Result<(), Ais> {
         }
         3 => {
             if !state().handles.contains_key(&h) {
-                return Err(ais::BAD_HANDLE);
+                return Err(Ais::BAD_HANDLE);
             }
             loop {
                 {
@@ -719,7 +721,7 @@ pub fn dispatch(h: u64, flags: u32) -> Result<(), Ais> {
                 }
             }
         }
-        _ => Err(ais::INVALID_PARAM),
+        _ => Err(Ais::INVALID_PARAM),
     }
 }
 

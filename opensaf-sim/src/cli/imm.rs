@@ -3,12 +3,12 @@
 use std::path::Path;
 use std::time::Duration;
 
-use crate::ais;
-use crate::control;
+use crate::cli_server;
 use crate::imm::load;
 use crate::imm::model::{flags, Category, Value};
 use crate::imm::store::Store;
-use crate::util::process_alive;
+use crate::process::process_alive;
+use opensaf_sys::SaAisErrorT as Ais;
 
 fn open(dir: &Path) -> Result<Store, String> {
     Store::open(dir).map_err(|e| format!("cannot open the IMM store in {}: {e}", dir.display()))
@@ -45,7 +45,7 @@ pub fn immcfg(dir: &Path, args: &[String]) -> Result<(), String> {
         let n = store
             .write(|st| {
                 let ops = load::load_xml(st, &text, long_dns_env()).map_err(|e| {
-                    crate::imm::ImmError::new(ais::INVALID_PARAM, format!("{f}: {e}"))
+                    crate::imm::ImmError::new(Ais::INVALID_PARAM, format!("{f}: {e}"))
                 })?;
                 let n = ops.len();
                 Ok((ops, n))
@@ -70,7 +70,7 @@ pub fn immcfg(dir: &Path, args: &[String]) -> Result<(), String> {
                         };
                         ops.push(
                             load::modify_config(st, dn, k, &raw)
-                                .map_err(|e| crate::imm::ImmError::new(ais::BAD_OPERATION, e))?,
+                                .map_err(|e| crate::imm::ImmError::new(Ais::BAD_OPERATION, e))?,
                         );
                     }
                     Ok((ops, ()))
@@ -83,7 +83,7 @@ pub fn immcfg(dir: &Path, args: &[String]) -> Result<(), String> {
         store
             .write(|st| {
                 let op = load::delete_config(st, dn)
-                    .map_err(|e| crate::imm::ImmError::new(ais::BAD_OPERATION, e))?;
+                    .map_err(|e| crate::imm::ImmError::new(Ais::BAD_OPERATION, e))?;
                 Ok((vec![op], ()))
             })
             .map_err(|e| e.msg)?;
@@ -273,7 +273,7 @@ pub fn immadm(dir: &Path, args: &[String]) -> Result<(), String> {
             }
             "-p" | "--parameter" => {
                 let p = it.next().ok_or("-p needs name:type:value")?;
-                control::parse_param(p)?;
+                cli_server::parse_param(p)?;
                 params.push(p.clone());
             }
             "-t" | "--timeout" => {
@@ -291,12 +291,7 @@ pub fn immadm(dir: &Path, args: &[String]) -> Result<(), String> {
     }
     let op_id = op_id.ok_or("immadm: -o ID is required")?;
     let dn = dn.ok_or("immadm: give a DN")?;
-    let fail = |code: u32| {
-        format!(
-            "saImmOmAdminOperationInvoke_2 FAILED: {} ({code})",
-            ais::name(code)
-        )
-    };
+    let fail = |code: u32| format!("saImmOmAdminOperationInvoke_2 FAILED: {}", Ais(code));
     let mut store = open(dir)?;
     let target = store
         .read(|st| {
@@ -306,7 +301,7 @@ pub fn immadm(dir: &Path, args: &[String]) -> Result<(), String> {
         })
         .map_err(|e| e.msg)?;
     let Some(holder) = target.filter(|h| process_alive(h.pid, h.start)) else {
-        return Err(fail(ais::NOT_EXIST.0));
+        return Err(fail(Ais::NOT_EXIST.0));
     };
     let mut line = format!(
         "admin-op {} {} {op_id} {dn}",
@@ -317,21 +312,21 @@ pub fn immadm(dir: &Path, args: &[String]) -> Result<(), String> {
         line.push('\t');
         line.push_str(p);
     }
-    let answer = control::send(dir, holder.pid, &line, timeout + Duration::from_secs(2))
-        .map_err(|e| format!("{} ({e})", fail(ais::TIMEOUT.0)))?;
+    let answer = cli_server::send(dir, holder.pid, &line, timeout + Duration::from_secs(2))
+        .map_err(|e| format!("{} ({e})", fail(Ais::TIMEOUT.0)))?;
     let code: u32 = answer
         .trim()
         .parse()
         .map_err(|_| format!("bad answer '{answer}'"))?;
     match code {
         1 => {
-            println!("admin-op result: {} ({code})", ais::name(code));
+            println!("admin-op result: {}", Ais(code));
             Ok(())
         }
         5 | 12 | 9 => Err(fail(code)),
         _ => Err(format!(
-            "saImmOmAdminOperationInvoke_2 admin-op RETURNED: {} ({code})",
-            ais::name(code)
+            "saImmOmAdminOperationInvoke_2 admin-op RETURNED: {}",
+            Ais(code)
         )),
     }
 }

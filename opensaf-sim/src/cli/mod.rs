@@ -22,7 +22,7 @@ IMM (like the OpenSAF tools):
   immadm -o ID [-p NAME:TYPE:VALUE ...] [-t SECONDS] DN
                                         invoke an admin operation on DN's implementer and
                                         print its result (exit 1 unless SA_AIS_OK)
-AMF and faults (reach the running component through its control socket):
+AMF and faults (reach the running component through its CLI server socket):
   events [--json] [--follow [--until EVENT] [--timeout SECONDS]]
                                         the AMF/IMM event log (healthchecks, latencies,
                                         timeouts, CSI callbacks, error reports, faults)

@@ -5,13 +5,13 @@ use std::io::{BufRead, BufReader, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use crate::cli_server;
 use crate::config::{self, Config};
-use crate::control;
 use crate::events::{self, Event};
 use crate::faults::Spec;
 use crate::imm::store::Store;
 use crate::instance::PENDING_FAULTS;
-use crate::util::process_alive;
+use crate::process::process_alive;
 
 const CONTROL_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -91,7 +91,7 @@ pub fn events(dir: &Path, args: &[String]) -> Result<(), String> {
 
 /// Sends a request to every attached process; Ok if at least one accepted it.
 fn to_attached(dir: &Path, line: &str) -> Result<Vec<String>, String> {
-    let answers = control::broadcast(dir, line, CONTROL_TIMEOUT);
+    let answers = cli_server::broadcast(dir, line, CONTROL_TIMEOUT);
     if answers.is_empty() {
         return Err("no process is attached to this state directory".into());
     }
@@ -160,7 +160,7 @@ pub fn fault(dir: &Path, args: &[String]) -> Result<(), String> {
     if spec == Spec::Clear {
         let _ = std::fs::remove_file(dir.join(PENDING_FAULTS));
     }
-    let answers = control::broadcast(dir, &format!("fault {wire}"), CONTROL_TIMEOUT);
+    let answers = cli_server::broadcast(dir, &format!("fault {wire}"), CONTROL_TIMEOUT);
     let ok: Vec<_> = answers.iter().filter(|(_, r)| r.is_ok()).collect();
     if !ok.is_empty() {
         for (pid, r) in ok {
@@ -227,7 +227,7 @@ pub fn config(dir: &Path, args: &[String]) -> Result<(), String> {
 
 pub fn status(dir: &Path) -> Result<(), String> {
     println!("state directory: {}", dir.display());
-    for (pid, r) in control::broadcast(dir, "status", CONTROL_TIMEOUT) {
+    for (pid, r) in cli_server::broadcast(dir, "status", CONTROL_TIMEOUT) {
         match r {
             Ok(s) => println!("attached: {s}"),
             Err(e) => println!("attached pid {pid}: no answer ({e})"),

@@ -11,9 +11,9 @@ use opensaf_sys::{
 };
 
 use super::{code, guard};
-use crate::ais;
 use crate::amf::{self, AMF_VERSION};
-use crate::util::lock;
+use crate::mutex::lock;
+use opensaf_sys::SaAisErrorT as Ais;
 
 /// Reads a caller's name argument (INVALID_PARAM when NULL or malformed).
 ///
@@ -21,10 +21,10 @@ use crate::util::lock;
 /// `p` must be NULL or point to a readable `SaNameT`.
 unsafe fn name_arg(p: *const SaNameT) -> Result<String, SaAisErrorT> {
     if p.is_null() {
-        return Err(ais::INVALID_PARAM);
+        return Err(Ais::INVALID_PARAM);
     }
     // SAFETY: non-NULL and readable (caller contract).
-    unsafe { crate::names::read(p) }.map_err(|_| ais::INVALID_PARAM)
+    unsafe { crate::names::read(p) }.map_err(|_| Ais::INVALID_PARAM)
 }
 
 /// Writes `s` into a caller's `SaNameT`; long names point to a copy kept for the process
@@ -60,14 +60,14 @@ pub unsafe extern "C" fn saAmfInitialize_4(
 ) -> SaAisErrorT {
     guard(|| {
         if amf_handle.is_null() || version.is_null() {
-            return ais::INVALID_PARAM;
+            return Ais::INVALID_PARAM;
         }
         // SAFETY: `version` is non-NULL and writable (caller contract).
         let v = unsafe { &mut *version };
         let ok = v.releaseCode == AMF_VERSION.0 && v.majorVersion == AMF_VERSION.1;
         (v.releaseCode, v.majorVersion, v.minorVersion) = AMF_VERSION;
         if !ok {
-            return ais::VERSION;
+            return Ais::VERSION;
         }
         // The callbacks are copied: the caller may free its struct after this call.
         let cbs = if callbacks.is_null() {
@@ -76,11 +76,14 @@ pub unsafe extern "C" fn saAmfInitialize_4(
             // SAFETY: non-NULL and readable (caller contract).
             unsafe { *callbacks }
         };
-        match amf::initialize(cbs) {
+        let r = amf::initialize(cbs);
+        // Also after a failure: the process may keep retrying, and the CLI must reach it.
+        super::serve_cli();
+        match r {
             Ok(h) => {
                 // SAFETY: non-NULL and writable (checked above).
                 unsafe { *amf_handle = h };
-                ais::OK
+                Ais::OK
             }
             Err(e) => e,
         }
@@ -96,13 +99,13 @@ pub unsafe extern "C" fn saAmfSelectionObjectGet(
 ) -> SaAisErrorT {
     guard(|| {
         if selection_object.is_null() {
-            return ais::INVALID_PARAM;
+            return Ais::INVALID_PARAM;
         }
         match amf::selection_object(amf_handle) {
             Ok(fd) => {
                 // SAFETY: non-NULL and writable (caller contract).
                 unsafe { *selection_object = fd as SaSelectionObjectT };
-                ais::OK
+                Ais::OK
             }
             Err(e) => e,
         }
@@ -135,13 +138,13 @@ pub unsafe extern "C" fn saAmfComponentNameGet(
 ) -> SaAisErrorT {
     guard(|| {
         if comp_name.is_null() {
-            return ais::INVALID_PARAM;
+            return Ais::INVALID_PARAM;
         }
         match amf::comp_name_get(amf_handle) {
             Ok(n) => {
                 // SAFETY: non-NULL and writable (caller contract).
                 unsafe { write_name(comp_name, &n) };
-                ais::OK
+                Ais::OK
             }
             Err(e) => e,
         }
@@ -196,7 +199,7 @@ pub unsafe extern "C" fn saAmfHealthcheckStart(
 ) -> SaAisErrorT {
     guard(|| {
         if key.is_null() {
-            return ais::INVALID_PARAM;
+            return Ais::INVALID_PARAM;
         }
         // SAFETY: NULL or readable (caller contract).
         let name = match unsafe { name_arg(comp_name) } {
@@ -225,7 +228,7 @@ pub unsafe extern "C" fn saAmfHealthcheckStop(
 ) -> SaAisErrorT {
     guard(|| {
         if key.is_null() {
-            return ais::INVALID_PARAM;
+            return Ais::INVALID_PARAM;
         }
         // SAFETY: NULL or readable (caller contract).
         let name = match unsafe { name_arg(comp_name) } {
@@ -280,14 +283,14 @@ pub unsafe extern "C" fn saAmfComponentErrorReport_4(
 ) -> SaAisErrorT {
     guard(|| {
         if correlation_ids.is_null() {
-            return ais::INVALID_PARAM;
+            return Ais::INVALID_PARAM;
         }
         // SAFETY: non-NULL and readable (caller contract).
         let c = unsafe { *correlation_ids };
         if c.rootCorrelationId != opensaf_sys::SA_NTF_IDENTIFIER_UNUSED
             || c.parentCorrelationId != opensaf_sys::SA_NTF_IDENTIFIER_UNUSED
         {
-            return ais::INVALID_PARAM;
+            return Ais::INVALID_PARAM;
         }
         // SAFETY: NULL or readable (caller contract).
         let name = match unsafe { name_arg(comp) } {

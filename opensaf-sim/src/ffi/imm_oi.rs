@@ -10,9 +10,9 @@ use opensaf_sys::{
 
 use super::imm_om::negotiate_version;
 use super::{guard, imm_code};
-use crate::ais;
 use crate::imm::cvalues;
 use crate::imm::oi;
+use opensaf_sys::SaAisErrorT as Ais;
 
 /// # Safety
 /// `handle` and `version` must be NULL or writable; `callbacks` NULL or readable.
@@ -24,7 +24,7 @@ pub unsafe extern "C" fn saImmOiInitialize_2(
 ) -> SaAisErrorT {
     guard(|| {
         if handle.is_null() || version.is_null() {
-            return ais::INVALID_PARAM;
+            return Ais::INVALID_PARAM;
         }
         // SAFETY: non-NULL and writable (checked above).
         if let Err(e) = unsafe { negotiate_version(version) } {
@@ -36,11 +36,14 @@ pub unsafe extern "C" fn saImmOiInitialize_2(
             // SAFETY: non-NULL and readable (caller contract); copied.
             unsafe { *callbacks }
         };
-        match oi::initialize(cbs) {
+        let r = oi::initialize(cbs);
+        // Also after a failure: the process may keep retrying, and the CLI must reach it.
+        super::serve_cli();
+        match r {
             Ok(h) => {
                 // SAFETY: non-NULL and writable (checked above).
                 unsafe { *handle = h };
-                ais::OK
+                Ais::OK
             }
             Err(e) => e.code,
         }
@@ -56,13 +59,13 @@ pub unsafe extern "C" fn saImmOiSelectionObjectGet(
 ) -> SaAisErrorT {
     guard(|| {
         if selection_object.is_null() {
-            return ais::INVALID_PARAM;
+            return Ais::INVALID_PARAM;
         }
         match oi::selection_object(handle) {
             Ok(fd) => {
                 // SAFETY: non-NULL and writable (checked above).
                 unsafe { *selection_object = fd as SaSelectionObjectT };
-                ais::OK
+                Ais::OK
             }
             Err(e) => e.code,
         }
@@ -122,7 +125,7 @@ pub unsafe extern "C" fn saImmOiRtObjectCreate_2(
 ) -> SaAisErrorT {
     guard(|| {
         if class_name.is_null() || attrs.is_null() {
-            return ais::INVALID_PARAM;
+            return Ais::INVALID_PARAM;
         }
         if let Err(e) = oi::check_implementer(handle) {
             return e.code;
@@ -154,14 +157,14 @@ pub unsafe extern "C" fn saImmOiRtObjectDelete(
 ) -> SaAisErrorT {
     guard(|| {
         if name.is_null() {
-            return ais::INVALID_PARAM;
+            return Ais::INVALID_PARAM;
         }
         if let Err(e) = oi::check_implementer(handle) {
             return e.code;
         }
         // SAFETY: non-NULL and readable (caller contract).
         match unsafe { cvalues::read_name_opt(name, "objectName") } {
-            Ok(dn) if dn.is_empty() => ais::INVALID_PARAM,
+            Ok(dn) if dn.is_empty() => Ais::INVALID_PARAM,
             Ok(dn) => imm_code(oi::rt_delete(handle, &dn)),
             Err(e) => e.code,
         }
@@ -179,7 +182,7 @@ pub unsafe extern "C" fn saImmOiRtObjectUpdate_2(
 ) -> SaAisErrorT {
     guard(|| {
         if name.is_null() || mods.is_null() {
-            return ais::INVALID_PARAM;
+            return Ais::INVALID_PARAM;
         }
         if let Err(e) = oi::check_implementer(handle) {
             return e.code;
@@ -194,8 +197,8 @@ pub unsafe extern "C" fn saImmOiRtObjectUpdate_2(
             })
         };
         match parsed {
-            Ok((dn, _)) if dn.is_empty() => ais::INVALID_PARAM,
-            Ok((_, m)) if m.is_empty() => ais::INVALID_PARAM,
+            Ok((dn, _)) if dn.is_empty() => Ais::INVALID_PARAM,
+            Ok((_, m)) if m.is_empty() => Ais::INVALID_PARAM,
             Ok((dn, m)) => imm_code(oi::rt_update(handle, &dn, &m)),
             Err(e) => e.code,
         }

@@ -7,12 +7,12 @@ use opensaf_sys::{
 };
 
 use super::{guard, imm_code};
-use crate::ais;
 use crate::imm::cvalues::{self, invalid};
 use crate::imm::model::ValueType;
 use crate::imm::oi::{negotiate, IMM_VERSION};
 use crate::imm::om::{self, SearchSpec};
 use crate::imm::ImmError;
+use opensaf_sys::SaAisErrorT as Ais;
 
 /// Version negotiation shared with the OI library.
 ///
@@ -36,17 +36,20 @@ pub unsafe extern "C" fn saImmOmInitialize(
 ) -> SaAisErrorT {
     guard(|| {
         if imm_handle.is_null() || version.is_null() {
-            return ais::INVALID_PARAM;
+            return Ais::INVALID_PARAM;
         }
         // SAFETY: non-NULL and writable (checked above).
         if let Err(e) = unsafe { negotiate_version(version) } {
             return e;
         }
-        match om::initialize() {
+        let r = om::initialize();
+        // Also after a failure: the process may keep retrying, and the CLI must reach it.
+        super::serve_cli();
+        match r {
             Ok(h) => {
                 // SAFETY: non-NULL and writable (checked above).
                 unsafe { *imm_handle = h };
-                ais::OK
+                Ais::OK
             }
             Err(e) => e.code,
         }
@@ -119,7 +122,7 @@ pub unsafe extern "C" fn saImmOmSearchInitialize_2(
 ) -> SaAisErrorT {
     guard(|| {
         if search_handle.is_null() {
-            return ais::INVALID_PARAM;
+            return Ais::INVALID_PARAM;
         }
         // SAFETY: pointers as documented above (caller contract).
         let spec = match unsafe { read_spec(root, scope, options, param, attribute_names) } {
@@ -130,7 +133,7 @@ pub unsafe extern "C" fn saImmOmSearchInitialize_2(
             Ok(sh) => {
                 // SAFETY: non-NULL and writable (checked above).
                 unsafe { *search_handle = sh };
-                ais::OK
+                Ais::OK
             }
             Err(e) => e.code,
         }
@@ -148,7 +151,7 @@ pub unsafe extern "C" fn saImmOmSearchNext_2(
 ) -> SaAisErrorT {
     guard(|| {
         if object_name.is_null() || attributes.is_null() {
-            return ais::INVALID_PARAM;
+            return Ais::INVALID_PARAM;
         }
         imm_code(om::search_next(search_handle, |c, _dn| {
             let name = c
@@ -183,13 +186,13 @@ pub unsafe extern "C" fn saImmOmAccessorInitialize(
 ) -> SaAisErrorT {
     guard(|| {
         if accessor_handle.is_null() {
-            return ais::INVALID_PARAM;
+            return Ais::INVALID_PARAM;
         }
         match om::accessor_initialize(imm_handle) {
             Ok(a) => {
                 // SAFETY: non-NULL and writable (checked above).
                 unsafe { *accessor_handle = a };
-                ais::OK
+                Ais::OK
             }
             Err(e) => e.code,
         }
@@ -209,7 +212,7 @@ pub unsafe extern "C" fn saImmOmAccessorGet_2(
 ) -> SaAisErrorT {
     guard(|| {
         if object_name.is_null() || attributes.is_null() {
-            return ais::INVALID_PARAM;
+            return Ais::INVALID_PARAM;
         }
         // SAFETY: non-NULL and readable (caller contract).
         let dn = match unsafe { cvalues::read_name_opt(object_name, "objectName") } {

@@ -6,10 +6,7 @@
 
 use super::journal::Op;
 use super::model::{flags, AttrDef, Category, ClassDef, ValueType};
-use super::state::ImmState;
-
-/// The IMM service object holding `longDnsAllowed`.
-pub const IMM_SERVICE_DN: &str = "opensafImm=opensafImm,safApp=safImmService";
+use super::state::{ImmState, IMM_SERVICE_DN};
 
 /// The nodes of the built-in cluster.
 pub const NODES: &[&str] = &["SC-1", "SC-2", "PL-3", "PL-4"];

@@ -10,14 +10,14 @@ use opensaf_sys::{
 
 use super::model::{Value, ValueType};
 use super::ImmError;
-use crate::ais;
 use crate::names::{self, OwnedName};
+use opensaf_sys::SaAisErrorT as Ais;
 
 /// More values or attributes than this in one call is refused (bounded memory).
 pub const MAX_ITEMS: usize = 1 << 20;
 
 pub fn invalid(msg: impl Into<String>) -> ImmError {
-    ImmError::new(ais::INVALID_PARAM, msg)
+    ImmError::new(Ais::INVALID_PARAM, msg)
 }
 
 /// A caller's C string.

@@ -6,7 +6,6 @@
 //! checksum ends the replay (a torn tail from a crash); the next writer truncates it.
 
 use super::model::{AttrDef, Category, ClassDef, Value, ValueType};
-use crate::util::crc32;
 
 pub const MAGIC: &[u8; 8] = b"OSIMJ001";
 /// A record larger than this is treated as corruption (bounds memory on a bad file).
@@ -351,9 +350,39 @@ pub fn decode_records(buf: &[u8]) -> Replay {
     }
 }
 
+/// CRC-32 (IEEE), used to tell a complete journal record from a torn one.
+pub fn crc32(data: &[u8]) -> u32 {
+    static TABLE: std::sync::OnceLock<[u32; 256]> = std::sync::OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        let mut t = [0u32; 256];
+        for (i, slot) in t.iter_mut().enumerate() {
+            let mut c = i as u32;
+            for _ in 0..8 {
+                c = if c & 1 != 0 {
+                    0xEDB8_8320 ^ (c >> 1)
+                } else {
+                    c >> 1
+                };
+            }
+            *slot = c;
+        }
+        t
+    });
+    let mut crc = 0xFFFF_FFFFu32;
+    for &b in data {
+        crc = table[((crc ^ u32::from(b)) & 0xFF) as usize] ^ (crc >> 8);
+    }
+    !crc
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn crc_known_value() {
+        assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
+    }
 
     #[test]
     fn round_trip_and_torn_tail() {

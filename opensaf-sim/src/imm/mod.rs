@@ -15,7 +15,7 @@ pub mod xml;
 
 use std::fmt;
 
-use crate::ais::Ais;
+use opensaf_sys::SaAisErrorT as Ais;
 
 /// An IMM call's failure: the code the API returns and why (for events and the CLI).
 #[derive(Debug, Clone)]
@@ -35,7 +35,7 @@ impl ImmError {
 
 impl fmt::Display for ImmError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} ({})", self.msg, crate::ais::name(self.code.0))
+        write!(f, "{}: {}", self.msg, self.code)
     }
 }
 

@@ -210,7 +210,7 @@ impl Value {
             Value::Time(v) => format!(
                 "{v} (0x{:x}, {})",
                 *v as u64,
-                crate::util::format_ctime(v.div_euclid(1_000_000_000))
+                crate::clock::format_ctime(v.div_euclid(1_000_000_000))
             ),
             Value::Float(v) => format!("{v:.6}"),
             Value::Double(v) => format!("{v:.6}"),

@@ -14,11 +14,14 @@ use super::model::{flags, Category, Value, ValueType};
 use super::rules;
 use super::state::{Holder, ImmState};
 use super::ImmError;
-use crate::ais::{self, Ais};
+use crate::eventfd::EventFd;
 use crate::events::Val;
+use crate::ids::next_id;
 use crate::instance::{self, Instance};
+use crate::mutex::lock;
 use crate::names::{self, OwnedName};
-use crate::util::{lock, next_id, process_alive, self_identity, EventFd};
+use crate::process::{process_alive, self_identity};
+use opensaf_sys::SaAisErrorT as Ais;
 
 /// An administrative operation waiting for its implementer.
 pub struct AdminRequest {
@@ -54,7 +57,7 @@ fn registry() -> &'static (Mutex<Registry>, Condvar) {
 }
 
 fn bad_handle() -> ImmError {
-    ImmError::new(ais::BAD_HANDLE, "unknown, finalized or stale OI handle")
+    ImmError::new(Ais::BAD_HANDLE, "unknown, finalized or stale OI handle")
 }
 
 /// The IMM version the libraries implement (A.02.17).
@@ -66,7 +69,7 @@ pub fn negotiate(release: u8, major: u8) -> Result<(), Ais> {
     if release == IMM_VERSION.0 && major == IMM_VERSION.1 {
         Ok(())
     } else {
-        Err(ais::VERSION)
+        Err(Ais::VERSION)
     }
 }
 
@@ -76,7 +79,7 @@ pub fn initialize(callbacks: SaImmOiCallbacksT_2) -> Result<u64, ImmError> {
     inst.reload_config();
     inst.server_call("saImmOiInitialize_2", || {
         let efd =
-            EventFd::new().map_err(|e| ImmError::new(ais::NO_MEMORY, format!("eventfd: {e}")))?;
+            EventFd::new().map_err(|e| ImmError::new(Ais::NO_MEMORY, format!("eventfd: {e}")))?;
         let h = next_id();
         lock(&registry().0).handles.insert(
             h,
@@ -111,7 +114,7 @@ pub fn selection_object(h: u64) -> Result<i32, ImmError> {
 fn implementer_of(h: u64) -> Result<String, ImmError> {
     with_handle(h, |oh| {
         oh.implementer.clone().ok_or_else(|| {
-            ImmError::new(ais::BAD_OPERATION, "no implementer is set for this handle")
+            ImmError::new(Ais::BAD_OPERATION, "no implementer is set for this handle")
         })
     })
 }
@@ -134,19 +137,19 @@ fn holder_alive(hd: &Holder) -> bool {
 pub fn implementer_set(h: u64, name: &str) -> Result<(), ImmError> {
     if name.is_empty() {
         return Err(ImmError::new(
-            ais::INVALID_PARAM,
+            Ais::INVALID_PARAM,
             "implementer name is empty",
         ));
     }
     if name.len() >= names::MAX_INLINE {
         return Err(ImmError::new(
-            ais::INVALID_PARAM,
+            Ais::INVALID_PARAM,
             "implementer name is too long",
         ));
     }
     if with_handle(h, |oh| Ok(oh.implementer.is_some()))? {
         return Err(ImmError::new(
-            ais::EXIST,
+            Ais::EXIST,
             "this handle already has an implementer name",
         ));
     }
@@ -157,7 +160,7 @@ pub fn implementer_set(h: u64, name: &str) -> Result<(), ImmError> {
             if let Some(hd) = st.implementers.get(name) {
                 if hd.token != h && holder_alive(hd) {
                     return Err(ImmError::new(
-                        ais::EXIST,
+                        Ais::EXIST,
                         format!("implementer name {name} is held by pid {}", hd.pid),
                     ));
                 }
@@ -230,7 +233,7 @@ pub fn finalize(h: u64) -> Result<(), ImmError> {
             .collect();
         for inv in waiting {
             if let Some((_, tx)) = r.waiters.remove(&inv) {
-                let _ = tx.send(ais::NOT_EXIST.0);
+                let _ = tx.send(Ais::NOT_EXIST.0);
             }
         }
         oh
@@ -260,7 +263,7 @@ pub fn make_all_stale(inst: &Instance) -> usize {
         let waiting: Vec<u64> = r.waiters.keys().copied().collect();
         for inv in waiting {
             if let Some((_, tx)) = r.waiters.remove(&inv) {
-                let _ = tx.send(ais::BAD_HANDLE.0);
+                let _ = tx.send(Ais::BAD_HANDLE.0);
             }
         }
         out
@@ -283,7 +286,7 @@ fn check_values(
 ) -> Result<(), ImmError> {
     if given.vtype != a.vtype {
         return Err(ImmError::new(
-            ais::INVALID_PARAM,
+            Ais::INVALID_PARAM,
             format!(
                 "attribute {} is {}, the value given is {}",
                 a.name,
@@ -294,13 +297,13 @@ fn check_values(
     }
     if given.values.is_empty() && !allow_empty {
         return Err(ImmError::new(
-            ais::INVALID_PARAM,
+            Ais::INVALID_PARAM,
             format!("attribute {} is given with no values", a.name),
         ));
     }
     if given.values.len() > 1 && !a.is(flags::MULTI_VALUE) {
         return Err(ImmError::new(
-            ais::INVALID_PARAM,
+            Ais::INVALID_PARAM,
             format!(
                 "attribute {} is single-valued but {} values are given",
                 a.name,
@@ -326,10 +329,10 @@ pub fn validate_create(
     let c = st
         .classes
         .get(class)
-        .ok_or_else(|| ImmError::new(ais::NOT_EXIST, format!("class {class} does not exist")))?;
+        .ok_or_else(|| ImmError::new(Ais::NOT_EXIST, format!("class {class} does not exist")))?;
     if c.category != Category::Runtime {
         return Err(ImmError::new(
-            ais::INVALID_PARAM,
+            Ais::INVALID_PARAM,
             format!("class {class} is a configuration class"),
         ));
     }
@@ -339,7 +342,7 @@ pub fn validate_create(
         .find(|a| a.name == rdn_def.name)
         .ok_or_else(|| {
             ImmError::new(
-                ais::INVALID_PARAM,
+                Ais::INVALID_PARAM,
                 format!("the RDN attribute {} is missing", rdn_def.name),
             )
         })?;
@@ -348,10 +351,10 @@ pub fn validate_create(
         Value::String(s) | Value::Name(s) => s.clone(),
         _ => unreachable!("RDN type is checked against the class"),
     };
-    rules::check_rdn(&rdn).map_err(|e| ImmError::new(ais::INVALID_PARAM, e))?;
+    rules::check_rdn(&rdn).map_err(|e| ImmError::new(Ais::INVALID_PARAM, e))?;
     if !rdn.starts_with(&format!("{}=", rdn_def.name)) {
         return Err(ImmError::new(
-            ais::INVALID_PARAM,
+            Ais::INVALID_PARAM,
             format!("RDN value '{rdn}' does not start with '{}='", rdn_def.name),
         ));
     }
@@ -362,41 +365,41 @@ pub fn validate_create(
     };
     rules::check_lengths(&rdn, &dn, long_dns(st))?;
     if !parent.is_empty() {
-        rules::check_dn(parent).map_err(|e| ImmError::new(ais::INVALID_PARAM, e))?;
+        rules::check_dn(parent).map_err(|e| ImmError::new(Ais::INVALID_PARAM, e))?;
         if !st.objects.contains_key(parent) {
             return Err(ImmError::new(
-                ais::NOT_EXIST,
+                Ais::NOT_EXIST,
                 format!("parent {parent} does not exist"),
             ));
         }
     }
     if st.objects.contains_key(&dn) {
-        return Err(ImmError::new(ais::EXIST, format!("{dn} already exists")));
+        return Err(ImmError::new(Ais::EXIST, format!("{dn} already exists")));
     }
     let mut out: Vec<(String, Vec<Value>)> = Vec::with_capacity(attrs.len());
     for a in attrs {
         if out.iter().any(|(n, _)| *n == a.name) {
             return Err(ImmError::new(
-                ais::INVALID_PARAM,
+                Ais::INVALID_PARAM,
                 format!("attribute {} given twice", a.name),
             ));
         }
         if is_system_attr(&a.name) {
             return Err(ImmError::new(
-                ais::INVALID_PARAM,
+                Ais::INVALID_PARAM,
                 format!("{} is set by IMM", a.name),
             ));
         }
         let i = c.attr_index(&a.name).ok_or_else(|| {
             ImmError::new(
-                ais::NOT_EXIST,
+                Ais::NOT_EXIST,
                 format!("class {class} has no attribute {}", a.name),
             )
         })?;
         let def = &c.attrs[i];
         if def.is(flags::CONFIG) {
             return Err(ImmError::new(
-                ais::INVALID_PARAM,
+                Ais::INVALID_PARAM,
                 format!("{} is a configuration attribute", a.name),
             ));
         }
@@ -405,7 +408,7 @@ pub fn validate_create(
             for (k, v) in a.values.iter().enumerate() {
                 if a.values[..k].contains(v) {
                     return Err(ImmError::new(
-                        ais::INVALID_PARAM,
+                        Ais::INVALID_PARAM,
                         format!("{}: duplicate value", a.name),
                     ));
                 }
@@ -435,10 +438,10 @@ fn check_owner(st: &ImmState, dn: &str, implementer: &str) -> Result<(), ImmErro
     let o = st
         .objects
         .get(dn)
-        .ok_or_else(|| ImmError::new(ais::NOT_EXIST, format!("{dn} does not exist")))?;
+        .ok_or_else(|| ImmError::new(Ais::NOT_EXIST, format!("{dn} does not exist")))?;
     if o.class.category != Category::Runtime || o.implementer.as_deref() != Some(implementer) {
         return Err(ImmError::new(
-            ais::BAD_OPERATION,
+            Ais::BAD_OPERATION,
             format!(
                 "{dn} is not a runtime object of implementer {implementer} (its implementer: {})",
                 o.implementer.as_deref().unwrap_or("none")
@@ -462,26 +465,26 @@ pub fn validate_update(
         let a = &m.attr;
         if is_system_attr(&a.name) {
             return Err(ImmError::new(
-                ais::INVALID_PARAM,
+                Ais::INVALID_PARAM,
                 format!("{} is set by IMM", a.name),
             ));
         }
         let i = o.class.attr_index(&a.name).ok_or_else(|| {
             ImmError::new(
-                ais::NOT_EXIST,
+                Ais::NOT_EXIST,
                 format!("class {} has no attribute {}", o.class.name, a.name),
             )
         })?;
         let def = &o.class.attrs[i];
         if def.is(flags::RDN) {
             return Err(ImmError::new(
-                ais::INVALID_PARAM,
+                Ais::INVALID_PARAM,
                 "the RDN cannot be modified",
             ));
         }
         if def.is(flags::CONFIG) {
             return Err(ImmError::new(
-                ais::INVALID_PARAM,
+                Ais::INVALID_PARAM,
                 format!("{} is a configuration attribute", a.name),
             ));
         }
@@ -490,7 +493,7 @@ pub fn validate_update(
             1 | 2 => false,
             t => {
                 return Err(ImmError::new(
-                    ais::INVALID_PARAM,
+                    Ais::INVALID_PARAM,
                     format!("modType {t} is invalid"),
                 ))
             }
@@ -510,14 +513,14 @@ pub fn validate_update(
             1 => {
                 if def.is(flags::NO_DUPLICATES) && a.values.iter().any(|v| cur.contains(v)) {
                     return Err(ImmError::new(
-                        ais::INVALID_PARAM,
+                        Ais::INVALID_PARAM,
                         format!("{}: duplicate value", a.name),
                     ));
                 }
                 cur.extend(a.values.iter().cloned());
                 if cur.len() > 1 && !def.is(flags::MULTI_VALUE) {
                     return Err(ImmError::new(
-                        ais::INVALID_PARAM,
+                        Ais::INVALID_PARAM,
                         format!("{} is single-valued and already has a value", a.name),
                     ));
                 }
@@ -587,10 +590,10 @@ pub fn rt_delete(h: u64, dn: &str) -> Result<(), ImmError> {
 pub fn queue_admin_op(token: u64, req: AdminRequest, tx: Sender<u32>) -> Result<(), u32> {
     let mut r = lock(&registry().0);
     let Some(oh) = r.handles.get_mut(&token).filter(|oh| !oh.stale) else {
-        return Err(ais::NOT_EXIST.0);
+        return Err(Ais::NOT_EXIST.0);
     };
     if oh.queue.len() >= 256 {
-        return Err(ais::BUSY.0);
+        return Err(Ais::BUSY.0);
     }
     let inv = req.invocation;
     oh.queue.push_back(req);
@@ -615,7 +618,7 @@ pub fn admin_result(h: u64, inv: u64, result: u32) -> Result<(), ImmError> {
             "imm-admin-result",
             &[
                 ("invocation", inv.into()),
-                ("result", ais::name(result).into()),
+                ("result", Ais(result).into()),
                 ("requester_waiting", Val::Bool(waiter.is_some())),
             ],
         );
@@ -647,7 +650,7 @@ fn dispatch_one(h: u64) -> Result<bool, ImmError> {
         // No admin-operation callback registered: the operation fails at once.
         let waiter = lock(&registry().0).waiters.remove(&req.invocation);
         if let Some((_, tx)) = waiter {
-            let _ = tx.send(ais::FAILED_OPERATION.0);
+            let _ = tx.send(Ais::FAILED_OPERATION.0);
         }
         return Ok(true);
     };
@@ -743,7 +746,7 @@ pub fn dispatch(h: u64, flags: u32) -> Result<(), ImmError> {
             }
         }
         _ => Err(ImmError::new(
-            ais::INVALID_PARAM,
+            Ais::INVALID_PARAM,
             format!("dispatch flags {flags} are invalid"),
         )),
     }

@@ -10,9 +10,10 @@ use std::sync::{Mutex, OnceLock};
 use super::cvalues::CAttrs;
 use super::model::{flags, Object, Value, ValueType, ATTR_CLASS_NAME};
 use super::ImmError;
-use crate::ais;
+use crate::ids::next_id;
 use crate::instance;
-use crate::util::{lock, next_id};
+use crate::mutex::lock;
+use opensaf_sys::SaAisErrorT as Ais;
 
 /// Options (`SaImmSearchOptionsT` bits).
 pub const ONE_ATTR: u64 = 0x1;
@@ -53,7 +54,7 @@ fn registry() -> &'static Mutex<Registry> {
 }
 
 fn bad_handle() -> ImmError {
-    ImmError::new(ais::BAD_HANDLE, "unknown, finalized or stale OM handle")
+    ImmError::new(Ais::BAD_HANDLE, "unknown, finalized or stale OM handle")
 }
 
 fn check_om(r: &Registry, h: u64) -> Result<(), ImmError> {
@@ -147,7 +148,7 @@ pub fn search_initialize(h: u64, spec: SearchSpec) -> Result<u64, ImmError> {
     check_om(&lock(registry()), h)?;
     if !(1..=3).contains(&spec.scope) {
         return Err(ImmError::new(
-            ais::INVALID_PARAM,
+            Ais::INVALID_PARAM,
             format!("scope {} is invalid", spec.scope),
         ));
     }
@@ -157,19 +158,19 @@ pub fn search_initialize(h: u64, spec: SearchSpec) -> Result<u64, ImmError> {
         .count();
     if kinds != 1 {
         return Err(ImmError::new(
-            ais::INVALID_PARAM,
+            Ais::INVALID_PARAM,
             "searchOptions needs exactly one of GET_ALL_ATTR, GET_NO_ATTR, GET_SOME_ATTR, GET_CONFIG_ATTR",
         ));
     }
     if (spec.options & GET_SOME_ATTR != 0) != spec.attr_names.is_some() {
         return Err(ImmError::new(
-            ais::INVALID_PARAM,
+            Ais::INVALID_PARAM,
             "attributeNames must be given with GET_SOME_ATTR and only then",
         ));
     }
     if spec.scope == 1 && spec.root.is_empty() {
         return Err(ImmError::new(
-            ais::INVALID_PARAM,
+            Ais::INVALID_PARAM,
             "SA_IMM_ONE needs a root object",
         ));
     }
@@ -178,7 +179,7 @@ pub fn search_initialize(h: u64, spec: SearchSpec) -> Result<u64, ImmError> {
         lock(&inst.store).read(|st| {
             if !spec.root.is_empty() && !st.objects.contains_key(&spec.root) {
                 return Err(ImmError::new(
-                    ais::NOT_EXIST,
+                    Ais::NOT_EXIST,
                     format!("root {} does not exist", spec.root),
                 ));
             }
@@ -241,7 +242,7 @@ pub fn search_next<R>(sh: u64, out: impl FnOnce(&mut CAttrs, &str) -> R) -> Resu
     let s = r.searches.get_mut(&sh).ok_or_else(bad_handle)?;
     s.current = None;
     let Some((dn, attrs)) = s.rows.pop_front() else {
-        return Err(ImmError::new(ais::NOT_EXIST, "no more objects"));
+        return Err(ImmError::new(Ais::NOT_EXIST, "no more objects"));
     };
     let mut c = CAttrs::build(&attrs);
     c.object_name = Some(crate::names::OwnedName::new(&dn));
@@ -287,7 +288,7 @@ pub fn accessor_get<R>(
         check_om(&r, om)?;
     }
     if dn.is_empty() {
-        return Err(ImmError::new(ais::INVALID_PARAM, "objectName is empty"));
+        return Err(ImmError::new(Ais::INVALID_PARAM, "objectName is empty"));
     }
     let inst = instance::current().ok_or_else(bad_handle)?;
     let attrs = inst.server_call("saImmOmAccessorGet_2", || {
@@ -295,7 +296,7 @@ pub fn accessor_get<R>(
             let o = st
                 .objects
                 .get(dn)
-                .ok_or_else(|| ImmError::new(ais::NOT_EXIST, format!("{dn} does not exist")))?;
+                .ok_or_else(|| ImmError::new(Ais::NOT_EXIST, format!("{dn} does not exist")))?;
             match &names {
                 None => Ok(o.all_attrs()),
                 Some(list) => list
@@ -303,7 +304,7 @@ pub fn accessor_get<R>(
                     .map(|n| {
                         o.attr(n).map(|(t, v)| (n.clone(), t, v)).ok_or_else(|| {
                             ImmError::new(
-                                ais::NOT_EXIST,
+                                Ais::NOT_EXIST,
                                 format!("class {} has no attribute {n}", o.class.name),
                             )
                         })

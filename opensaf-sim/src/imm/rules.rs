@@ -2,7 +2,7 @@
 
 use super::model::{flags, AttrDef, Category, ClassDef, ValueType};
 use super::ImmError;
-use crate::ais;
+use opensaf_sys::SaAisErrorT as Ais;
 
 /// Longest RDN and DN without long-DN support.
 pub const MAX_RDN: usize = 64;
@@ -72,13 +72,13 @@ pub fn check_lengths(rdn: &str, dn: &str, long_dns: bool) -> Result<(), ImmError
     };
     if rdn.len() > max_rdn {
         return Err(ImmError::new(
-            ais::INVALID_PARAM,
+            Ais::INVALID_PARAM,
             format!("RDN is {} characters, the limit is {max_rdn}", rdn.len()),
         ));
     }
     if dn.len() > max_dn {
         return Err(ImmError::new(
-            ais::NAME_TOO_LONG,
+            Ais::NAME_TOO_LONG,
             format!("DN is {} characters, the limit is {max_dn}", dn.len()),
         ));
     }

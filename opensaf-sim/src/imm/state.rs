@@ -7,6 +7,9 @@ use super::journal::Op;
 use super::model::{ClassDef, Object, Value};
 use super::rules::parent_of;
 
+/// The IMM service object holding `longDnsAllowed` (created with the system model).
+pub const IMM_SERVICE_DN: &str = "opensafImm=opensafImm,safApp=safImmService";
+
 /// Who holds an implementer name: a handle (`token`) in the process `pid` started at `start`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Holder {
@@ -191,7 +194,7 @@ impl ImmState {
     /// Whether long DNs are allowed by the IMM service object (`longDnsAllowed=1`).
     pub fn long_dns_allowed(&self) -> bool {
         matches!(
-            self.attr_values(super::builtin::IMM_SERVICE_DN, "longDnsAllowed"),
+            self.attr_values(IMM_SERVICE_DN, "longDnsAllowed"),
             Some([Value::Uint32(1)])
         )
     }

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use super::journal::{self, encode_record, Op, MAGIC};
 use super::state::ImmState;
 use super::ImmError;
-use crate::ais;
+use opensaf_sys::SaAisErrorT as Ais;
 
 pub const JOURNAL: &str = "imm.journal";
 pub const LOCK: &str = "imm.lock";
@@ -283,5 +283,5 @@ impl Store {
 }
 
 fn io_err(e: io::Error) -> ImmError {
-    ImmError::new(ais::LIBRARY, format!("simulator store: {e}"))
+    ImmError::new(Ais::LIBRARY, format!("simulator store: {e}"))
 }

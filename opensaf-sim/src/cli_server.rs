@@ -1,4 +1,5 @@
-//! The control channel: how the CLI reaches the processes that use a state directory.
+//! The CLI server: how the `opensaf-sim` CLI reaches the processes that use a state
+//! directory (AMF requests, faults, admin operations, status).
 //!
 //! Each such process serves an abstract unix socket (no path length limit, gone when the
 //! process dies) named after the state directory and its pid, and registers itself as
@@ -14,12 +15,15 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
+use opensaf_sys::SaAisErrorT as Ais;
+
 use crate::events::Val;
 use crate::faults::Spec;
+use crate::ids::next_id;
 use crate::imm::model::{Value, ValueType};
 use crate::imm::oi::{self, AdminRequest};
 use crate::instance::Instance;
-use crate::util::{next_id, proc_start_time, process_alive};
+use crate::process::{proc_start_time, process_alive};
 
 pub const CTL_DIR: &str = "ctl";
 /// Concurrent control connections served at once (bounded threads).
@@ -42,8 +46,14 @@ fn socket_name(dir: &Path, pid: u32) -> String {
     )
 }
 
-/// Starts serving this process's control socket (once).
-pub fn start_server(inst: Arc<Instance>) {
+/// Starts serving this process's socket, once per process (the library calls it after
+/// each successful initialize; the instance is fixed for the process by then).
+pub fn start(inst: Arc<Instance>) {
+    static STARTED: std::sync::Once = std::sync::Once::new();
+    STARTED.call_once(|| serve_socket(inst));
+}
+
+fn serve_socket(inst: Arc<Instance>) {
     let pid = std::process::id();
     let Ok(addr) = SocketAddr::from_abstract_name(socket_name(&inst.dir, pid).as_bytes()) else {
         return;
@@ -58,7 +68,7 @@ pub fn start_server(inst: Arc<Instance>) {
         format!("{}\n", proc_start_time(pid).unwrap_or(0)),
     );
     let _ = std::thread::Builder::new()
-        .name("opensaf-sim-ctl".into())
+        .name("opensaf-sim-cli".into())
         .spawn(move || {
             let active = Arc::new(AtomicUsize::new(0));
             for conn in listener.incoming() {
@@ -72,7 +82,7 @@ pub fn start_server(inst: Arc<Instance>) {
                 let inst = inst.clone();
                 let active2 = active.clone();
                 let spawned = std::thread::Builder::new()
-                    .name("opensaf-sim-ctl-conn".into())
+                    .name("opensaf-sim-cli-conn".into())
                     .spawn(move || {
                         serve(&inst, conn);
                         active2.fetch_sub(1, Ordering::AcqRel);
@@ -186,7 +196,7 @@ fn admin_op(inst: &Instance, rest: &str) -> Result<String, String> {
         Ok(code) => Ok(code.to_string()),
         Err(_) => {
             oi::forget_admin_op(inv);
-            Ok(crate::ais::TIMEOUT.0.to_string())
+            Ok(Ais::TIMEOUT.0.to_string())
         }
     }
 }
