@@ -320,10 +320,9 @@ impl Amf {
         };
         // SAFETY: live handle; the callbacks re-enter Rust only through the trampolines
         // above, which reach `lent` through `dispatch::run` and catch panics.
-        let rc = dispatch::run::<AmfCallbacks, _>(&mut lent, || unsafe {
+        dispatch::run::<AmfCallbacks>(&mut lent, || unsafe {
             (self.api.saAmfDispatch)(self.handle, flags)
-        });
-        rc.check("saAmfDispatch")
+        })
     }
 
     /// `saAmfFinalize` for the shutdown path, with its answer (dropping an `Amf` finalizes
