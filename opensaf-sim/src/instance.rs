@@ -8,13 +8,14 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
+use opensaf_sys::SaAisErrorT as Ais;
+
 use crate::config::{self, Config};
 use crate::events::{EventLog, Val};
 use crate::faults::{Faults, Spec};
 use crate::imm::store::Store;
 use crate::imm::ImmError;
 use crate::mutex::lock;
-use opensaf_sys::SaAisErrorT as Ais;
 
 pub const PENDING_FAULTS: &str = "faults.pending";
 

@@ -19,6 +19,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Condvar, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
+use opensaf_sys::SaAisErrorT as Ais;
 use opensaf_sys::{
     SaAmfCSIDescriptorT, SaAmfCSITransitionDescriptorT, SaAmfCallbacksT_4, SaAmfHAStateT,
     SaAmfHealthcheckKeyT,
@@ -30,7 +31,6 @@ use crate::ids::next_id;
 use crate::instance;
 use crate::mutex::lock;
 use crate::names::OwnedName;
-use opensaf_sys::SaAisErrorT as Ais;
 
 pub use healthcheck::Hc;
 

@@ -9,13 +9,14 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use opensaf_sys::SaAisErrorT as Ais;
+
 use super::imm::open;
 use crate::cli_server;
 use crate::clm::membership::{self, Node};
 use crate::config::Config;
 use crate::events::EventLog;
 use crate::imm::ImmError;
-use opensaf_sys::SaAisErrorT as Ais;
 
 const PROCESS_TIMEOUT: Duration = Duration::from_secs(5);
 

@@ -3,12 +3,13 @@
 use std::path::Path;
 use std::time::Duration;
 
+use opensaf_sys::SaAisErrorT as Ais;
+
 use crate::cli_server;
 use crate::imm::load;
 use crate::imm::model::{flags, Category, Value};
 use crate::imm::store::Store;
 use crate::process::process_alive;
-use opensaf_sys::SaAisErrorT as Ais;
 
 pub(super) fn open(dir: &Path) -> Result<Store, String> {
     Store::open(dir).map_err(|e| format!("cannot open the IMM store in {}: {e}", dir.display()))

@@ -1,5 +1,6 @@
 //! libSaAmf.so.0: the AMF component API (B.04.01).
 
+use opensaf_sys::SaAisErrorT as Ais;
 use opensaf_sys::{
     SaAisErrorT, SaAmfCallbacksT_4, SaAmfHandleT, SaAmfHealthcheckInvocationT,
     SaAmfHealthcheckKeyT, SaAmfRecommendedRecoveryT, SaDispatchFlagsT, SaInvocationT, SaNameT,
@@ -8,7 +9,6 @@ use opensaf_sys::{
 
 use super::{code, guard};
 use crate::amf::{self, AMF_VERSION};
-use opensaf_sys::SaAisErrorT as Ais;
 
 /// Reads a caller's name argument (INVALID_PARAM when NULL or malformed).
 ///

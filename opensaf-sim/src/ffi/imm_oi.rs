@@ -2,6 +2,7 @@
 
 use std::ffi::c_char;
 
+use opensaf_sys::SaAisErrorT as Ais;
 use opensaf_sys::{
     SaAisErrorT, SaDispatchFlagsT, SaImmAttrModificationT_2, SaImmAttrValuesT_2, SaImmClassNameT,
     SaImmOiCallbacksT_2, SaImmOiHandleT, SaImmOiImplementerNameT, SaInvocationT, SaNameT,
@@ -12,7 +13,6 @@ use super::{guard, imm_code};
 use crate::imm::cvalues;
 use crate::imm::oi;
 use crate::imm::oi::IMM_VERSION;
-use opensaf_sys::SaAisErrorT as Ais;
 
 /// # Safety
 /// `handle` and `version` must be NULL or writable; `callbacks` NULL or readable.

@@ -1,5 +1,6 @@
 //! libSaImmOm.so.0: the IMM object-management API (read side).
 
+use opensaf_sys::SaAisErrorT as Ais;
 use opensaf_sys::{
     SaAisErrorT, SaImmAccessorHandleT, SaImmAttrNameT, SaImmAttrValuesT_2, SaImmCallbacksT,
     SaImmHandleT, SaImmScopeT, SaImmSearchHandleT, SaImmSearchOptionsT, SaImmSearchParametersT_2,
@@ -12,7 +13,6 @@ use crate::imm::model::ValueType;
 use crate::imm::oi::IMM_VERSION;
 use crate::imm::om::{self, SearchSpec};
 use crate::imm::ImmError;
-use opensaf_sys::SaAisErrorT as Ais;
 
 /// # Safety
 /// `imm_handle` and `version` must be NULL or writable; `callbacks` NULL or readable.

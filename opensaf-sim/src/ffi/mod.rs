@@ -10,10 +10,10 @@ pub mod names;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
+use opensaf_sys::SaAisErrorT as Ais;
 use opensaf_sys::SaVersionT;
 
 use crate::imm::ImmError;
-use opensaf_sys::SaAisErrorT as Ais;
 
 /// Writes what `get` answers to the caller's `out`; NULL is INVALID_PARAM before `get` runs.
 ///

@@ -6,6 +6,7 @@ use std::sync::mpsc::Sender;
 use std::sync::{Condvar, Mutex, OnceLock};
 use std::time::Duration;
 
+use opensaf_sys::SaAisErrorT as Ais;
 use opensaf_sys::{SaImmAdminOperationParamsT_2, SaImmOiCallbacksT_2, SaImmValueTypeT};
 
 use super::cvalues::{CAttrs, InAttr, InMod};
@@ -21,7 +22,6 @@ use crate::instance::{self, Instance};
 use crate::mutex::lock;
 use crate::names::{self, OwnedName};
 use crate::process::{process_alive, self_identity};
-use opensaf_sys::SaAisErrorT as Ais;
 
 /// An administrative operation waiting for its implementer.
 pub struct AdminRequest {

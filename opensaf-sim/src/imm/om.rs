@@ -8,6 +8,8 @@ use std::borrow::Cow;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Mutex, OnceLock};
 
+use opensaf_sys::SaAisErrorT as Ais;
+
 use super::cvalues::CAttrs;
 use super::model::{flags, Category, Object, Value, ValueType, ATTR_CLASS_NAME};
 use super::state::ImmState;
@@ -15,7 +17,6 @@ use super::ImmError;
 use crate::ids::next_id;
 use crate::instance;
 use crate::mutex::lock;
-use opensaf_sys::SaAisErrorT as Ais;
 
 /// Options (`SaImmSearchOptionsT` bits).
 pub const ONE_ATTR: u64 = 0x1;
