@@ -1,6 +1,7 @@
 //! The safe OpenSAF layer over `opensaf-sys`: AMF (component side), IMM OI (runtime
-//! objects), IMM OM (reads) and CLM (cluster membership). This module tree, [`crate::sys`] and `netlink::socket` are
-//! the only places in the crate with `unsafe`; every block says why it is sound.
+//! objects), IMM OM (reads) and CLM (cluster membership). This module tree,
+//! [`crate::sys`] and `netlink::socket` are the only places in the crate with `unsafe`;
+//! every block says why it is sound.
 //!
 //! Every C call goes through a loaded table (`opensaf_sys::loader`), whose entries are
 //! never NULL; callbacks reach Rust through [`dispatch`]; handles are initialized, polled
