@@ -1,7 +1,7 @@
 //! The AMF component side: initialize at B.04.01, register, healthcheck, respond.
 //!
 //! The callbacks run inside [`Amf::dispatch`] and reach the caller's [`AmfHandler`]
-//! through [`dispatch`](super::dispatch) (which also catches a handler's panic).
+//! through `osaf::dispatch` (which also catches a handler's panic).
 
 use std::ffi::CStr;
 use std::mem::ManuallyDrop;

@@ -1,6 +1,6 @@
 //! Cluster membership (CLM B.04.01): which nodes are in the cluster, this process's own
 //! node, and tracking the changes. Track callbacks run inside [`Clm::dispatch`] and reach
-//! the caller's [`ClmHandler`] through [`dispatch`](super::dispatch), like AMF's.
+//! the caller's [`ClmHandler`] through `osaf::dispatch`, like AMF's.
 
 use std::os::fd::RawFd;
 

@@ -4,8 +4,8 @@
 //! every block says why it is sound.
 //!
 //! Every C call goes through a loaded table (`opensaf_sys::loader`), whose entries are
-//! never NULL; callbacks reach Rust through [`dispatch`]; handles are initialized, polled
-//! and finalized through [`handle`].
+//! never NULL; callbacks reach Rust through `dispatch`; handles are initialized, polled
+//! and finalized through `handle`.
 
 #![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
 
