@@ -1,0 +1,365 @@
+//! A real OpenSAF cluster in Docker containers, driven through `deploy/container/cluster` and
+//! `docker exec`: the node image, bringing a cluster up (and always down again), loading
+//! macsync's sample model, and reading what the kernel and IMM hold on each node.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use crate::common::Json;
+
+/// Every container and network of the tests carries label `io.macsync.cluster=<this>`.
+pub const NAME: &str = "macsync-test";
+/// The tests' half of 198.18.0.0/24 (`cluster up`'s default is the other half).
+pub const SUBNET: &str = "198.18.0.128/25";
+pub const IMAGE: &str = "macsync-opensaf-node:test";
+/// The healthcheck period the tests set (the sample's default is 10 s).
+pub const PERIOD: Duration = Duration::from_secs(1);
+pub const PAYLOAD: &str = "PL-3";
+pub const NODES: [&str; 3] = ["SC-1", "SC-2", "PL-3"];
+
+pub fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn cluster_script() -> PathBuf {
+    repo().join("deploy/container/cluster")
+}
+
+/// Runs a command; `Ok(stdout)` when it exits 0, else `Err` with the command and its output.
+pub fn run(cmd: &mut Command) -> Result<String, String> {
+    let out = cmd
+        .output()
+        .map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    if out.status.success() {
+        Ok(stdout)
+    } else {
+        Err(format!(
+            "{cmd:?} failed ({}):\n{}{}",
+            out.status,
+            stdout,
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
+}
+
+pub fn docker(args: &[&str]) -> Result<String, String> {
+    run(Command::new("docker").args(args))
+}
+
+/// Why the cluster tests cannot run here, if they cannot: `Err(reason)`.
+pub fn prerequisites() -> Result<PathBuf, String> {
+    docker(&["info", "--format", "{{.ServerVersion}}"])
+        .map_err(|_| "no reachable Docker daemon (`docker info` failed)".to_string())?;
+    let tarball = match std::env::var_os("MACSYNC_OPENSAF_TARBALL") {
+        Some(t) => PathBuf::from(t),
+        None => repo().join("../shared/opensaf/opensaf-5.21.03-debian12-x86_64.tar.xz"),
+    };
+    if !tarball.is_file() {
+        return Err(format!(
+            "no OpenSAF tarball at {} (set MACSYNC_OPENSAF_TARBALL)",
+            tarball.display()
+        ));
+    }
+    let base_exists = run(Command::new(repo().join("deploy/container/base-image")).arg("--tag"));
+    let debootstrap = Path::new("/usr/sbin/debootstrap").exists();
+    if base_exists.is_err() && !debootstrap {
+        return Err(
+            "no base image yet and no debootstrap to make it (apt-get install debootstrap)".into(),
+        );
+    }
+    Ok(tarball)
+}
+
+/// Builds the node image with this build's macsync (only the macsync layer changes between runs).
+pub fn build_image(tarball: &Path) -> Result<(), String> {
+    run(Command::new(cluster_script()).args([
+        "build",
+        "--opensaf",
+        tarball.to_str().unwrap(),
+        "--macsync",
+        env!("CARGO_BIN_EXE_macsync"),
+        "--image",
+        IMAGE,
+    ]))
+    .map(drop)
+}
+
+/// Removes every container and network labelled with the tests' cluster name.
+pub fn remove_leftovers() -> Result<(), String> {
+    run(Command::new(cluster_script()).args(["down", "--name", NAME])).map(drop)
+}
+
+/// (MAC, ifindex, operState) by interface name.
+pub type Table = BTreeMap<String, (String, u32, u32)>;
+
+/// A running cluster; dropping it removes it.
+pub struct Cluster {
+    _private: (),
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        if let Err(e) = remove_leftovers() {
+            eprintln!("cluster teardown failed: {e}");
+        }
+    }
+}
+
+impl Cluster {
+    /// A new cluster (SC-1, SC-2, PL-3) with every node ENABLED.
+    pub fn up() -> Result<Cluster, String> {
+        remove_leftovers()?;
+        let cluster = Cluster { _private: () };
+        run(Command::new(cluster_script()).args([
+            "up",
+            "--name",
+            NAME,
+            "--image",
+            IMAGE,
+            "--subnet",
+            SUBNET,
+            "--timeout",
+            "120",
+        ]))?;
+        Ok(cluster)
+    }
+
+    /// A new cluster with macsync's classes and model loaded, a 1 s healthcheck period and
+    /// every SU unlocked; returns once every node's links are mirrored.
+    pub fn with_macsync() -> Result<Cluster, String> {
+        let c = Cluster::up()?;
+        for f in ["macsync-classes.xml", "macsync-amf.xml"] {
+            let src = repo().join("samples").join(f);
+            docker(&[
+                "cp",
+                src.to_str().unwrap(),
+                &format!("{}:/tmp/{f}", container("SC-1")),
+            ])?;
+        }
+        c.sh(
+            "SC-1",
+            &format!(
+                "immcfg -f /tmp/macsync-classes.xml && immcfg -f /tmp/macsync-amf.xml && \
+                 immcfg -a saAmfHctDefPeriod={} safHealthcheckKey=macsync,safVersion=1,safCompType=macsync",
+                PERIOD.as_nanos()
+            ),
+        )?;
+        for n in NODES {
+            c.amf_adm("SC-1", "unlock-in", &su(n))?;
+            c.amf_adm("SC-1", "unlock", &su(n))?;
+        }
+        for n in NODES {
+            c.wait_mirrored(n, other(n), Duration::from_secs(30))?;
+        }
+        Ok(c)
+    }
+
+    /// `sh -c SCRIPT` on a node.
+    pub fn sh(&self, node: &str, script: &str) -> Result<String, String> {
+        docker(&["exec", &container(node), "sh", "-c", script])
+    }
+
+    pub fn amf_adm(&self, on: &str, op: &str, dn: &str) -> Result<String, String> {
+        self.sh(on, &format!("amf-adm {op} '{dn}'"))
+    }
+
+    /// `ip ARGS` inside a node (its own network namespace).
+    pub fn ip(&self, node: &str, args: &str) -> Result<String, String> {
+        self.sh(node, &format!("ip {args}"))
+    }
+
+    /// The node's Ethernet links, as the kernel reports them.
+    pub fn kernel_links(&self, node: &str) -> Result<Table, String> {
+        let text = self.ip(node, "-j link show")?;
+        let Json::Arr(items) = Json::parse(&text)? else {
+            return Err(format!("ip -j link show on {node}: not an array"));
+        };
+        let mut out = Table::new();
+        for it in &items {
+            if it.get("link_type").and_then(Json::as_str) != Some("ether") {
+                continue;
+            }
+            let name = it.get("ifname").and_then(Json::as_str).unwrap_or_default();
+            let mac = it.get("address").and_then(Json::as_str).unwrap_or_default();
+            let idx = it.get("ifindex").and_then(Json::as_f64).unwrap_or(0.0) as u32;
+            let oper = oper_state(it.get("operstate").and_then(Json::as_str).unwrap_or(""));
+            out.insert(name.to_string(), (mac.to_string(), idx, oper));
+        }
+        Ok(out)
+    }
+
+    /// The interface objects of `node` as IMM shows them when read on `reader`;
+    /// `None` when the node object does not exist.
+    pub fn imm_links(&self, node: &str, reader: &str) -> Result<Option<Table>, String> {
+        let out = self.sh(
+            reader,
+            &format!(
+                "immfind macSyncNodeId={node} >/dev/null 2>&1 || {{ echo NONE; exit 0; }}
+                 immfind -c MacSyncInterface macSyncNodeId={node} | while read -r o; do
+                   echo \"@$o\"; immlist -a macAddress -a ifIndex -a operState \"$o\"; done"
+            ),
+        )?;
+        if out.trim() == "NONE" {
+            return Ok(None);
+        }
+        let mut table = Table::new();
+        let mut cur: Option<(String, (String, u32, u32))> = None;
+        for line in out.lines() {
+            if let Some(dn) = line.strip_prefix('@') {
+                table.extend(cur.take());
+                cur = Some((rdn_value(dn), (String::new(), 0, 0)));
+            } else if let (Some((_, v)), Some((attr, val))) = (cur.as_mut(), line.split_once('=')) {
+                let val = if val == "<Empty>" { "" } else { val };
+                match attr {
+                    "macAddress" => v.0 = val.to_string(),
+                    "ifIndex" => v.1 = val.parse().unwrap_or(0),
+                    "operState" => v.2 = val.parse().unwrap_or(0),
+                    _ => {}
+                }
+            }
+        }
+        table.extend(cur);
+        Ok(Some(table))
+    }
+
+    /// Waits until IMM, read on `reader`, mirrors `node`'s kernel links; returns how long it took.
+    pub fn wait_mirrored(
+        &self,
+        node: &str,
+        reader: &str,
+        timeout: Duration,
+    ) -> Result<Duration, String> {
+        let t0 = Instant::now();
+        loop {
+            let kernel = self.kernel_links(node)?;
+            let imm = self.imm_links(node, reader)?;
+            if imm.as_ref() == Some(&kernel) {
+                return Ok(t0.elapsed());
+            }
+            if t0.elapsed() >= timeout {
+                return Err(format!(
+                    "IMM (read on {reader}) does not mirror {node}'s links after {timeout:?}\n kernel: {kernel:?}\n IMM:    {imm:?}"
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// One attribute of one object, as `immlist -a` prints it (`None` if it cannot be read).
+    pub fn attr(&self, on: &str, dn: &str, attr: &str) -> Option<String> {
+        let out = self.sh(on, &format!("immlist -a {attr} '{dn}'")).ok()?;
+        out.trim()
+            .strip_prefix(&format!("{attr}="))
+            .map(str::to_string)
+    }
+
+    /// The pid of the running macsync on `node` (from macsync-clc's pid file), if it runs.
+    pub fn macsync_pid(&self, node: &str) -> Option<u32> {
+        self.sh(
+            node,
+            "p=$(cat /var/run/macsync.pid) && grep -q '^State:[[:space:]]*[RSD]' /proc/$p/status && echo $p",
+        )
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+    }
+
+    /// Polls `cond` every 200 ms until it holds or `timeout` passes.
+    pub fn wait_for(
+        &self,
+        what: &str,
+        timeout: Duration,
+        mut cond: impl FnMut() -> bool,
+    ) -> Result<Duration, String> {
+        let t0 = Instant::now();
+        while !cond() {
+            if t0.elapsed() >= timeout {
+                return Err(format!("{what}: not within {timeout:?}"));
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        Ok(t0.elapsed())
+    }
+
+    /// macsync's logs and OpenSAF's log lines of one node, for a failure report.
+    pub fn diagnostics(&self, node: &str) -> String {
+        let c = container(node);
+        let state = docker(&[
+            "inspect",
+            "-f",
+            "{{.State.Status}} restarts={{.RestartCount}}",
+            &c,
+        ])
+        .unwrap_or_else(|e| e);
+        let logs = self
+            .sh(
+                node,
+                &format!(
+                    "for f in /var/log/opensaf/macsync-{node}.log /var/log/opensaf/macsync-{node}.out; do \
+                       echo \"--- $f (last 30 lines)\"; tail -30 $f 2>&1; done; \
+                     echo '--- /var/log/messages: osaf*, macsync (last 40 lines)'; \
+                     grep -E 'osaf|macsync|opensaf' /var/log/messages | tail -40; \
+                     echo '--- reboot.log'; cat /opt/opensaf/var/log/opensaf/reboot.log 2>/dev/null; true"
+                ),
+            )
+            .unwrap_or_else(|e| e);
+        format!("===== {node} ({c}: {}) =====\n{logs}", state.trim())
+    }
+}
+
+pub fn container(node: &str) -> String {
+    format!("{NAME}-{node}")
+}
+
+pub fn su(node: &str) -> String {
+    format!("safSu={node},safSg=macsync,safApp=macsync")
+}
+
+pub fn comp(node: &str) -> String {
+    format!("safComp=macsync,{}", su(node))
+}
+
+/// A node other than `node` to read IMM on.
+pub fn other(node: &str) -> &'static str {
+    if node == "SC-2" {
+        "SC-1"
+    } else {
+        "SC-2"
+    }
+}
+
+/// IF_OPER_* from `ip -j`'s operstate.
+fn oper_state(s: &str) -> u32 {
+    match s {
+        "NOTPRESENT" => 1,
+        "DOWN" => 2,
+        "LOWERLAYERDOWN" => 3,
+        "TESTING" => 4,
+        "DORMANT" => 5,
+        "UP" => 6,
+        _ => 0,
+    }
+}
+
+/// The unescaped value of a DN's first RDN (`macSyncInterfaceId=a\,b,...` -> `a,b`).
+fn rdn_value(dn: &str) -> String {
+    let mut out = String::new();
+    let mut chars = dn.chars();
+    for c in chars.by_ref() {
+        if c == '=' {
+            break;
+        }
+    }
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => out.extend(chars.next()),
+            ',' => break,
+            _ => out.push(c),
+        }
+    }
+    out
+}

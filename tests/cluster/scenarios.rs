@@ -1,0 +1,259 @@
+//! The cluster scenarios (issue 8). Each returns `Err(why)` on failure; the runner then prints
+//! every node's macsync log and OpenSAF log lines.
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use crate::harness::{comp, other, su, Cluster, NODES, PAYLOAD, PERIOD};
+use crate::Scenario;
+
+/// Time for a sync and for reading IMM through `docker exec` (several hundred ms per round).
+const SLACK: Duration = Duration::from_secs(2);
+
+/// Scenarios that share one cluster (reset between them).
+pub const SHARED: &[Scenario] = &[
+    ("each_node_mirrors_exactly_its_own_links", own_links),
+    (
+        "link_changes_on_a_payload_reach_imm_within_a_period",
+        link_changes,
+    ),
+    ("amf_admin_operations_resync_and_purge", admin_operations),
+];
+
+/// Scenarios that disturb the cluster: each gets a new one.
+pub const FRESH: &[Scenario] = &[];
+
+/// Puts the shared cluster back in its initial state and proves it: only `lo` and `eth0` on
+/// every node, every macsync SU unlocked and in service, every node mirrored in IMM.
+pub fn reset(c: &Cluster) -> Result<(), String> {
+    for n in NODES {
+        c.sh(
+            n,
+            "for l in $(ip -o link show | awk -F': ' '{sub(\"@.*\", \"\", $2); print $2}'); do \
+               case $l in lo|eth0) ;; *) ip link del \"$l\" 2>/dev/null ;; esac; done",
+        )?;
+        if c.attr("SC-1", &su(n), "saAmfSUAdminState").as_deref() != Some("1") {
+            let _ = c.amf_adm("SC-1", "unlock-in", &su(n));
+            c.amf_adm("SC-1", "unlock", &su(n))?;
+        }
+    }
+    for n in NODES {
+        c.wait_for(
+            &format!("{n}'s SU in service"),
+            Duration::from_secs(30),
+            || c.attr("SC-1", &su(n), "saAmfSUReadinessState").as_deref() == Some("2"),
+        )?;
+        let links = c.kernel_links(n)?;
+        if links.keys().map(String::as_str).collect::<Vec<_>>() != ["eth0"] {
+            return Err(format!("{n} still has links besides eth0: {links:?}"));
+        }
+        c.wait_mirrored(n, other(n), Duration::from_secs(15))?;
+    }
+    Ok(())
+}
+
+fn ensure(cond: bool, why: impl FnOnce() -> String) -> Result<(), String> {
+    if cond {
+        Ok(())
+    } else {
+        Err(why())
+    }
+}
+
+/// `immfind -c CLASS` on a node, as a set of DNs.
+fn find_class(c: &Cluster, on: &str, class: &str) -> Result<BTreeSet<String>, String> {
+    Ok(c.sh(on, &format!("immfind -c {class}"))?
+        .lines()
+        .map(str::to_string)
+        .collect())
+}
+
+/// 1. Every node mirrors exactly its own links, readable on every node; the node objects are
+///    named after the AMF nodes.
+fn own_links(c: &Cluster) -> Result<(), String> {
+    for n in NODES {
+        // Links that exist only on this node (veth: the containers cannot load `dummy`).
+        c.ip(
+            n,
+            &format!("link add only-{n} type veth peer name only-{n}p"),
+        )?;
+    }
+    for n in NODES {
+        for reader in NODES {
+            c.wait_mirrored(n, reader, PERIOD + SLACK)?;
+        }
+    }
+    let mut expected = BTreeSet::new();
+    for n in NODES {
+        for l in c.kernel_links(n)?.keys() {
+            expected.insert(format!("macSyncInterfaceId={l},macSyncNodeId={n}"));
+        }
+    }
+    for reader in NODES {
+        let found = find_class(c, reader, "MacSyncInterface")?;
+        ensure(found == expected, || {
+            format!("immfind -c MacSyncInterface on {reader}: {found:?}, expected {expected:?}")
+        })?;
+    }
+    let amf_nodes: BTreeSet<String> = find_class(c, "SC-1", "SaAmfNode")?
+        .iter()
+        .filter_map(|dn| dn.strip_prefix("safAmfNode=")?.split(',').next())
+        .map(|n| format!("macSyncNodeId={n}"))
+        .collect();
+    let sync_nodes = find_class(c, "PL-3", "MacSyncNode")?;
+    ensure(sync_nodes == amf_nodes, || {
+        format!("MacSyncNode objects {sync_nodes:?}, AMF nodes {amf_nodes:?}")
+    })?;
+    println!(
+        "  every node mirrors its own {} links, read on each of the 3 nodes",
+        expected.len() / 3
+    );
+    Ok(())
+}
+
+/// 2. Add, MAC change, rename, up, down, delete on PL-3: each in IMM (read on SC-2) within one
+///    healthcheck period plus the slack of a sync and a read.
+fn link_changes(c: &Cluster) -> Result<(), String> {
+    let steps: [(&str, &str); 7] = [
+        ("add", "link add t0 type veth peer name t1"),
+        ("MAC change", "link set t0 address 02:00:00:c6:12:01"),
+        ("rename", "link set t1 name lan1"),
+        ("up", "link set t0 up && ip link set lan1 up"),
+        ("down", "link set lan1 down"),
+        ("delete", "link del t0"),
+        ("add another", "link add d0 type veth peer name d1"),
+    ];
+    let mut times = Vec::new();
+    for (what, change) in steps {
+        let t0 = Instant::now();
+        c.ip(PAYLOAD, change)?;
+        c.wait_mirrored(PAYLOAD, "SC-2", PERIOD + SLACK)
+            .map_err(|e| format!("{what}: {e}"))?;
+        times.push(format!("{what} {:.2?}", t0.elapsed()));
+    }
+    // The states the steps must have produced, so the comparison above compared something.
+    let imm = c.imm_links(PAYLOAD, "SC-2")?.unwrap_or_default();
+    ensure(
+        imm.contains_key("d0") && !imm.contains_key("t0") && !imm.contains_key("lan1"),
+        || format!("after the steps IMM holds {imm:?}"),
+    )?;
+    println!("  change -> IMM read on SC-2: {}", times.join(", "));
+    Ok(())
+}
+
+fn syncs(c: &Cluster) -> Result<u64, String> {
+    c.attr("SC-1", "macSyncNodeId=PL-3", "syncs")
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| "cannot read syncs of macSyncNodeId=PL-3".to_string())
+}
+
+/// 5. lock/unlock and lock-in/unlock-in of PL-3's SU, restart of its component, the admin
+///    operation "resync", and `--purge` of a locked-in node.
+fn admin_operations(c: &Cluster) -> Result<(), String> {
+    let pid0 = c
+        .macsync_pid(PAYLOAD)
+        .ok_or("macsync does not run on PL-3")?;
+
+    // lock: the assignment goes, macsync stays and writes nothing.
+    c.amf_adm("SC-1", "lock", &su(PAYLOAD))?;
+    c.ip(PAYLOAD, "link add lk0 type veth peer name lk1")?;
+    std::thread::sleep(PERIOD * 3 + SLACK);
+    let imm = c.imm_links(PAYLOAD, "SC-2")?.unwrap_or_default();
+    ensure(!imm.contains_key("lk0"), || {
+        format!("PL-3's SU is locked (no assignment) but lk0 reached IMM: {imm:?}")
+    })?;
+    ensure(c.macsync_pid(PAYLOAD) == Some(pid0), || {
+        "lock must not stop macsync".into()
+    })?;
+    c.amf_adm("SC-1", "unlock", &su(PAYLOAD))?;
+    let t = c.wait_mirrored(PAYLOAD, "SC-2", Duration::from_secs(10))?;
+    ensure(c.macsync_pid(PAYLOAD) == Some(pid0), || {
+        "unlock must not restart macsync".into()
+    })?;
+    println!("  unlock: mirrored again {t:.2?} later, same process");
+
+    // lock-in: macsync terminated, its objects stay; changes meanwhile are reconciled later.
+    c.amf_adm("SC-1", "lock", &su(PAYLOAD))?;
+    c.amf_adm("SC-1", "lock-in", &su(PAYLOAD))?;
+    c.wait_for(
+        "macsync ends after lock-in",
+        Duration::from_secs(10),
+        || c.macsync_pid(PAYLOAD).is_none(),
+    )?;
+    let kept = c.imm_links(PAYLOAD, "SC-2")?.unwrap_or_default();
+    ensure(kept.contains_key("lk0"), || {
+        format!("PL-3's objects must survive lock-in: {kept:?}")
+    })?;
+    c.ip(
+        PAYLOAD,
+        "link del lk0 && ip link add li0 type veth peer name li1",
+    )?;
+    c.amf_adm("SC-1", "unlock-in", &su(PAYLOAD))?;
+    c.amf_adm("SC-1", "unlock", &su(PAYLOAD))?;
+    let t = c.wait_mirrored(PAYLOAD, "SC-2", Duration::from_secs(30))?;
+    let pid1 = c
+        .macsync_pid(PAYLOAD)
+        .ok_or("macsync does not run after unlock-in")?;
+    ensure(pid1 != pid0, || "unlock-in must start a new macsync".into())?;
+    println!("  unlock-in: reconciled {t:.2?} later (lk0 deleted, li0 created)");
+
+    // amf-adm restart of the component: a new process that reconciles a change made just before.
+    let restarts0 = c.attr("SC-1", &comp(PAYLOAD), "saAmfCompRestartCount");
+    c.ip(PAYLOAD, "link add rs0 type veth peer name rs1")?;
+    c.amf_adm("SC-1", "restart", &comp(PAYLOAD))?;
+    c.wait_for(
+        "a new macsync after restart",
+        Duration::from_secs(20),
+        || c.macsync_pid(PAYLOAD).is_some_and(|p| p != pid1),
+    )?;
+    c.wait_mirrored(PAYLOAD, "SC-2", Duration::from_secs(20))?;
+    let restarts1 = c.attr("SC-1", &comp(PAYLOAD), "saAmfCompRestartCount");
+    println!(
+        "  restart: new process, mirrored; saAmfCompRestartCount {restarts0:?} -> {restarts1:?}"
+    );
+
+    // Admin operation 1 (resync) answers OK after a completed sync; other ids are refused.
+    let before = syncs(c)?;
+    c.sh("SC-1", "immadm -o 1 macSyncNodeId=PL-3")
+        .map_err(|e| format!("immadm -o 1: {e}"))?;
+    let after = syncs(c)?;
+    ensure(after > before, || {
+        format!("immadm -o 1 returned but no sync was counted ({before} -> {after})")
+    })?;
+    ensure(
+        c.sh("SC-1", "immadm -o 2 macSyncNodeId=PL-3").is_err(),
+        || "immadm -o 2 must be refused".into(),
+    )?;
+
+    // --purge refuses while macsync runs, and deletes the node's objects once it is locked in.
+    let purge = "/opt/macsync/bin/macsync --purge";
+    ensure(c.sh(PAYLOAD, purge).is_err(), || {
+        "--purge must refuse while macsync runs".into()
+    })?;
+    c.amf_adm("SC-1", "lock", &su(PAYLOAD))?;
+    c.amf_adm("SC-1", "lock-in", &su(PAYLOAD))?;
+    c.wait_for(
+        "macsync ends after lock-in",
+        Duration::from_secs(10),
+        || c.macsync_pid(PAYLOAD).is_none(),
+    )?;
+    // The implementer name may take a moment to be released after the process exits.
+    c.wait_for("--purge succeeds", Duration::from_secs(15), || {
+        c.sh(PAYLOAD, purge).is_ok()
+    })?;
+    for reader in ["SC-1", "SC-2"] {
+        ensure(c.imm_links(PAYLOAD, reader)?.is_none(), || {
+            format!("macSyncNodeId=PL-3 still exists (read on {reader}) after --purge")
+        })?;
+        let left: Vec<String> = find_class(c, reader, "MacSyncInterface")?
+            .into_iter()
+            .filter(|dn| dn.ends_with("macSyncNodeId=PL-3"))
+            .collect();
+        ensure(left.is_empty(), || format!("left after --purge: {left:?}"))?;
+    }
+    c.amf_adm("SC-1", "unlock-in", &su(PAYLOAD))?;
+    c.amf_adm("SC-1", "unlock", &su(PAYLOAD))?;
+    c.wait_mirrored(PAYLOAD, "SC-2", Duration::from_secs(30))?;
+    println!("  --purge: PL-3's objects gone on SC-1 and SC-2; recreated after unlock");
+    Ok(())
+}
