@@ -285,6 +285,60 @@ impl Cluster {
         Ok(t0.elapsed())
     }
 
+    /// `docker kill`: the node is gone at once, as after a power loss. Docker counts it as a
+    /// manual stop, so the restart policy does not bring it back; [`Cluster::start_node`] does.
+    pub fn kill_node(&self, node: &str) -> Result<(), String> {
+        docker(&["kill", &container(node)]).map(drop)
+    }
+
+    pub fn start_node(&self, node: &str) -> Result<(), String> {
+        docker(&["start", &container(node)]).map(drop)
+    }
+
+    /// Cuts the node off the cluster network (a partition), or reconnects it at its address.
+    pub fn set_connected(&self, node: &str, connected: bool) -> Result<(), String> {
+        let c = container(node);
+        if connected {
+            docker(&["network", "connect", "--ip", &address(node), NAME, &c]).map(drop)
+        } else {
+            docker(&["network", "disconnect", NAME, &c]).map(drop)
+        }
+    }
+
+    /// How often Docker restarted the node's container (a node "reboot" ends the container).
+    pub fn restart_count(&self, node: &str) -> u32 {
+        docker(&["inspect", "-f", "{{.RestartCount}}", &container(node)])
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(0)
+    }
+
+    /// AMF's operational state of a node, read on `reader`: true when ENABLED.
+    pub fn node_enabled(&self, node: &str, reader: &str) -> bool {
+        self.attr(
+            reader,
+            &format!("safAmfNode={node},safAmfCluster=myAmfCluster"),
+            "saAmfNodeOperState",
+        )
+        .as_deref()
+            == Some("1")
+    }
+
+    /// The controller whose OpenSAF 2N service instance is ACTIVE, as `reader` sees it.
+    pub fn active_controller(&self, reader: &str) -> Option<&'static str> {
+        ["SC-1", "SC-2"].into_iter().find(|sc| {
+            self.attr(
+                reader,
+                &format!(
+                    "safSISU=safSu={sc}\\,safSg=2N\\,safApp=OpenSAF,safSi=SC-2N,safApp=OpenSAF"
+                ),
+                "saAmfSISUHAState",
+            )
+            .as_deref()
+                == Some("1")
+        })
+    }
+
     /// macsync's logs and OpenSAF's log lines of one node, for a failure report.
     pub fn diagnostics(&self, node: &str) -> String {
         let c = container(node);
@@ -313,6 +367,18 @@ impl Cluster {
 
 pub fn container(node: &str) -> String {
     format!("{NAME}-{node}")
+}
+
+/// The node's fixed address: .10 + slot of the subnet, as `cluster up` gives it.
+pub fn address(node: &str) -> String {
+    let slot: u8 = node
+        .rsplit('-')
+        .next()
+        .and_then(|s| s.parse().ok())
+        .unwrap();
+    let base = SUBNET.split('/').next().unwrap();
+    let (net, last) = base.rsplit_once('.').unwrap();
+    format!("{net}.{}", last.parse::<u8>().unwrap() + 10 + slot)
 }
 
 pub fn su(node: &str) -> String {

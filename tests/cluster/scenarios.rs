@@ -21,7 +21,14 @@ pub const SHARED: &[Scenario] = &[
 ];
 
 /// Scenarios that disturb the cluster: each gets a new one.
-pub const FRESH: &[Scenario] = &[];
+pub const FRESH: &[Scenario] = &[
+    (
+        "controller_failover_loses_no_payload_change",
+        controller_failover,
+    ),
+    ("payload_loss_and_return_converge", payload_loss),
+    ("partitioned_payload_converges_after_reconnect", partition),
+];
 
 /// Puts the shared cluster back in its initial state and proves it: only `lo` and `eth0` on
 /// every node, every macsync SU unlocked and in service, every node mirrored in IMM.
@@ -256,4 +263,155 @@ fn admin_operations(c: &Cluster) -> Result<(), String> {
     c.wait_mirrored(PAYLOAD, "SC-2", Duration::from_secs(30))?;
     println!("  --purge: PL-3's objects gone on SC-1 and SC-2; recreated after unlock");
     Ok(())
+}
+
+/// Waits until `node` is ENABLED in AMF (read on `reader`) and its macsync SU is in service.
+fn wait_node_back(
+    c: &Cluster,
+    node: &str,
+    reader: &str,
+    timeout: Duration,
+) -> Result<Duration, String> {
+    let t0 = Instant::now();
+    c.wait_for(
+        &format!("{node} ENABLED (read on {reader})"),
+        timeout,
+        || c.node_enabled(node, reader),
+    )?;
+    c.wait_for(&format!("{node}'s macsync SU in service"), timeout, || {
+        c.attr(reader, &su(node), "saAmfSUReadinessState")
+            .as_deref()
+            == Some("2")
+    })?;
+    Ok(t0.elapsed())
+}
+
+/// 3. Kill the active controller: the standby takes over; no change on PL-3 made before,
+///    during or after the failover is lost; macsync on PL-3 is not restarted. The killed
+///    controller comes back and its macsync reconciles with what IMM kept of it.
+fn controller_failover(c: &Cluster) -> Result<(), String> {
+    let active = c.active_controller("SC-1").ok_or("no ACTIVE controller")?;
+    let standby = other(active);
+    let pid = c
+        .macsync_pid(PAYLOAD)
+        .ok_or("macsync does not run on PL-3")?;
+    let restarts = c.attr(standby, &comp(PAYLOAD), "saAmfCompRestartCount");
+    c.ip(PAYLOAD, "link add fa0 type veth peer name fa1")?;
+    c.wait_mirrored(PAYLOAD, standby, PERIOD + SLACK)?;
+    // A link that vanishes with the controller: IMM keeps it until that node's macsync returns.
+    c.ip(active, "link add gone0 type veth peer name gone1")?;
+    c.wait_mirrored(active, standby, PERIOD + SLACK)?;
+
+    let t0 = Instant::now();
+    c.kill_node(active)?;
+    c.ip(PAYLOAD, "link set fa0 address 02:00:00:c6:12:02")?;
+    let during = t0.elapsed();
+    let takeover = c.wait_for(
+        &format!("{standby} ACTIVE"),
+        Duration::from_secs(60),
+        || c.active_controller(standby) == Some(standby),
+    )? + during;
+    c.ip(PAYLOAD, "link set fa1 name fb1")?;
+    let converged = c.wait_mirrored(PAYLOAD, standby, Duration::from_secs(30))?;
+    ensure(c.macsync_pid(PAYLOAD) == Some(pid), || {
+        "macsync on PL-3 was restarted by the failover".into()
+    })?;
+    let restarts_after = c.attr(standby, &comp(PAYLOAD), "saAmfCompRestartCount");
+    ensure(restarts_after == restarts, || {
+        format!("saAmfCompRestartCount of PL-3's macsync {restarts:?} -> {restarts_after:?}")
+    })?;
+    println!(
+        "  {active} killed; change {during:.2?} after; {standby} ACTIVE after {takeover:.1?}; \
+         PL-3 mirrored {converged:.1?} later, same macsync, restart count {restarts_after:?}"
+    );
+
+    c.start_node(active)?;
+    let back = wait_node_back(c, active, standby, Duration::from_secs(120))?;
+    let rec = c.wait_mirrored(active, standby, Duration::from_secs(30))?;
+    c.wait_mirrored(active, active, Duration::from_secs(10))?;
+    c.wait_mirrored(PAYLOAD, active, Duration::from_secs(10))?;
+    let imm = c.imm_links(active, standby)?.unwrap_or_default();
+    ensure(!imm.contains_key("gone0"), || {
+        format!("{active}'s gone0 is still in IMM: {imm:?}")
+    })?;
+    println!(
+        "  {active} back in {back:.1?}; its macsync reconciled {rec:.1?} later (gone0 deleted)"
+    );
+    Ok(())
+}
+
+/// 4. PL-3 is lost and returns with other links (those made before are gone with its network
+///    namespace, eth0 is new, one more is added at boot): IMM converges.
+fn payload_loss(c: &Cluster) -> Result<(), String> {
+    c.ip(PAYLOAD, "link add pa0 type veth peer name pa1")?;
+    c.wait_mirrored(PAYLOAD, "SC-1", PERIOD + SLACK)?;
+    c.kill_node(PAYLOAD)?;
+    let lost = c.wait_for("PL-3 DISABLED", Duration::from_secs(30), || {
+        !c.node_enabled(PAYLOAD, "SC-1")
+    })?;
+    std::thread::sleep(Duration::from_secs(10));
+    let meanwhile = c.sh(
+        "SC-1",
+        "immfind -c MacSyncInterface macSyncNodeId=PL-3 2>&1; \
+        immlist -a SaImmAttrImplementerName macSyncNodeId=PL-3 2>&1",
+    )?;
+    println!(
+        "  PL-3 DISABLED {lost:.1?} after the kill; 10 s later IMM shows:\n{}",
+        indent(&meanwhile)
+    );
+    let t0 = Instant::now();
+    c.start_node(PAYLOAD)?;
+    c.wait_for("a shell on PL-3", Duration::from_secs(10), || {
+        c.ip(PAYLOAD, "link add pn0 type veth peer name pn1")
+            .is_ok()
+    })?;
+    let back = wait_node_back(c, PAYLOAD, "SC-1", Duration::from_secs(120))?;
+    c.wait_mirrored(PAYLOAD, "SC-1", Duration::from_secs(30))?;
+    c.wait_mirrored(PAYLOAD, "SC-2", Duration::from_secs(10))?;
+    let imm = c.imm_links(PAYLOAD, "SC-1")?.unwrap_or_default();
+    ensure(imm.contains_key("pn0") && !imm.contains_key("pa0"), || {
+        format!("IMM: {imm:?}")
+    })?;
+    println!(
+        "  PL-3 back in {back:.1?}, mirrored {:.1?} after its start",
+        t0.elapsed()
+    );
+    Ok(())
+}
+
+/// 6. PL-3 cut off the network and reconnected: whatever OpenSAF does to it, IMM converges.
+fn partition(c: &Cluster) -> Result<(), String> {
+    c.ip(PAYLOAD, "link add pp0 type veth peer name pp1")?;
+    c.wait_mirrored(PAYLOAD, "SC-1", PERIOD + SLACK)?;
+    let restarts = c.restart_count(PAYLOAD);
+    c.set_connected(PAYLOAD, false)?;
+    let lost = c.wait_for("PL-3 DISABLED", Duration::from_secs(30), || {
+        !c.node_enabled(PAYLOAD, "SC-1")
+    })?;
+    // OpenSAF fences the isolated node (opensaf_reboot), which here ends the container.
+    let fenced = c
+        .wait_for("PL-3 rebooted", Duration::from_secs(60), || {
+            c.restart_count(PAYLOAD) > restarts
+        })
+        .map(|t| format!("rebooted {:.1?} later", t))
+        .unwrap_or_else(|_| "not rebooted within 60 s".into());
+    let t0 = Instant::now();
+    c.set_connected(PAYLOAD, true)?;
+    let back = wait_node_back(c, PAYLOAD, "SC-1", Duration::from_secs(180))?;
+    c.wait_mirrored(PAYLOAD, "SC-1", Duration::from_secs(30))?;
+    c.wait_mirrored(PAYLOAD, "SC-2", Duration::from_secs(10))?;
+    c.wait_mirrored(PAYLOAD, PAYLOAD, Duration::from_secs(10))?;
+    println!(
+        "  PL-3 DISABLED {lost:.1?} after the cut, {fenced}; after reconnecting: back in {back:.1?}, \
+         mirrored {:.1?} after the reconnect",
+        t0.elapsed()
+    );
+    Ok(())
+}
+
+fn indent(s: &str) -> String {
+    s.lines()
+        .map(|l| format!("    {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
