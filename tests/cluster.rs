@@ -11,6 +11,7 @@
 mod common;
 #[path = "cluster/harness.rs"]
 mod harness;
+mod scenario;
 #[path = "cluster/scenarios.rs"]
 mod scenarios;
 
@@ -38,10 +39,24 @@ fn main() {
         }
         return;
     }
-    // Like libtest: plain arguments are name filters.
-    let filters: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
-    let selected =
-        |name: &str| filters.is_empty() || filters.iter().any(|f| name.contains(f.as_str()));
+    // Like libtest: plain arguments are name filters, `--skip NAME` excludes; the values of
+    // libtest's other options are not filters.
+    let (mut filters, mut skips) = (Vec::new(), Vec::new());
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--skip" => skips.extend(it.next()),
+            "--test-threads" | "--format" | "--color" | "--logfile" | "-Z" => {
+                it.next();
+            }
+            _ if a.starts_with('-') => {}
+            _ => filters.push(a),
+        }
+    }
+    let selected = |name: &str| {
+        (filters.is_empty() || filters.iter().any(|f| name.contains(f.as_str())))
+            && !skips.iter().any(|s| name.contains(s.as_str()))
+    };
     let shared: Vec<Scenario> = scenarios::SHARED
         .iter()
         .copied()
@@ -80,6 +95,15 @@ fn main() {
             } else {
                 skip_all(&shared, &fresh, &mut tally);
             }
+            finish(tally, t0);
+        }
+    };
+    // One run at a time on a machine: runs share the cluster's names and addresses.
+    let _lock = match exclusive_run() {
+        Ok(l) => l,
+        Err(e) => {
+            println!("cannot take the cluster tests' lock: {e}");
+            tally.failed = total;
             finish(tally, t0);
         }
     };
@@ -129,6 +153,20 @@ fn main() {
         tally.failed += 1;
     }
     finish(tally, t0);
+}
+
+/// Holds a lock file for the whole run; waits while another run holds it.
+fn exclusive_run() -> std::io::Result<std::fs::File> {
+    let path = std::env::temp_dir().join("macsync-cluster-tests.lock");
+    let f = std::fs::File::create(&path)?;
+    if f.try_lock().is_err() {
+        println!(
+            "waiting for another cluster test run to finish ({})",
+            path.display()
+        );
+        f.lock()?;
+    }
+    Ok(f)
 }
 
 fn new_cluster() -> Result<Cluster, String> {

@@ -2,12 +2,12 @@
 //! `docker exec`: the node image, bringing a cluster up (and always down again), loading
 //! macsync's sample model, and reading what the kernel and IMM hold on each node.
 
-use std::collections::BTreeMap;
+use std::cell::Cell;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::common::Json;
+use crate::scenario::{parse_ip_links, Backend, Table};
 
 /// Every container and network of the tests carries label `io.macsync.cluster=<this>`.
 pub const NAME: &str = "macsync-test";
@@ -16,6 +16,8 @@ pub const SUBNET: &str = "198.18.0.128/25";
 pub const IMAGE: &str = "macsync-opensaf-node:test";
 /// The healthcheck period the tests set (the sample's default is 10 s).
 pub const PERIOD: Duration = Duration::from_secs(1);
+/// Time for a sync and for reading IMM through `docker exec` (several hundred ms per round).
+pub const SLACK: Duration = Duration::from_secs(2);
 pub const PAYLOAD: &str = "PL-3";
 pub const NODES: [&str; 3] = ["SC-1", "SC-2", "PL-3"];
 
@@ -91,9 +93,6 @@ pub fn build_image(tarball: &Path) -> Result<(), String> {
 pub fn remove_leftovers() -> Result<(), String> {
     run(Command::new(cluster_script()).args(["down", "--name", NAME])).map(drop)
 }
-
-/// (MAC, ifindex, operState) by interface name.
-pub type Table = BTreeMap<String, (String, u32, u32)>;
 
 /// A running cluster; dropping it removes it.
 pub struct Cluster {
@@ -173,22 +172,7 @@ impl Cluster {
 
     /// The node's Ethernet links, as the kernel reports them.
     pub fn kernel_links(&self, node: &str) -> Result<Table, String> {
-        let text = self.ip(node, "-j link show")?;
-        let Json::Arr(items) = Json::parse(&text)? else {
-            return Err(format!("ip -j link show on {node}: not an array"));
-        };
-        let mut out = Table::new();
-        for it in &items {
-            if it.get("link_type").and_then(Json::as_str) != Some("ether") {
-                continue;
-            }
-            let name = it.get("ifname").and_then(Json::as_str).unwrap_or_default();
-            let mac = it.get("address").and_then(Json::as_str).unwrap_or_default();
-            let idx = it.get("ifindex").and_then(Json::as_f64).unwrap_or(0.0) as u32;
-            let oper = oper_state(it.get("operstate").and_then(Json::as_str).unwrap_or(""));
-            out.insert(name.to_string(), (mac.to_string(), idx, oper));
-        }
-        Ok(out)
+        parse_ip_links(&self.ip(node, "-j link show")?)
     }
 
     /// The interface objects of `node` as IMM shows them when read on `reader`;
@@ -398,19 +382,6 @@ pub fn other(node: &str) -> &'static str {
     }
 }
 
-/// IF_OPER_* from `ip -j`'s operstate.
-fn oper_state(s: &str) -> u32 {
-    match s {
-        "NOTPRESENT" => 1,
-        "DOWN" => 2,
-        "LOWERLAYERDOWN" => 3,
-        "TESTING" => 4,
-        "DORMANT" => 5,
-        "UP" => 6,
-        _ => 0,
-    }
-}
-
 /// The unescaped value of a DN's first RDN (`macSyncInterfaceId=a\,b,...` -> `a,b`).
 fn rdn_value(dn: &str) -> String {
     let mut out = String::new();
@@ -428,4 +399,84 @@ fn rdn_value(dn: &str) -> String {
         }
     }
     out
+}
+
+/// One node of the cluster as a backend of the shared scenarios: links changed on `node`,
+/// IMM read on `reader`, macsync restarted by AMF.
+pub struct Node<'a> {
+    pub c: &'a Cluster,
+    pub node: &'static str,
+    pub reader: &'static str,
+    killed: Cell<Option<u32>>,
+}
+
+impl<'a> Node<'a> {
+    pub fn new(c: &'a Cluster, node: &'static str, reader: &'static str) -> Node<'a> {
+        Node {
+            c,
+            node,
+            reader,
+            killed: Cell::new(None),
+        }
+    }
+}
+
+impl Backend for Node<'_> {
+    fn period(&self) -> Duration {
+        PERIOD
+    }
+
+    fn slack(&self) -> Duration {
+        SLACK
+    }
+
+    fn ip(&self, args: &str) -> Result<String, String> {
+        self.c.ip(self.node, args)
+    }
+
+    fn imm_links(&self) -> Result<Option<Table>, String> {
+        self.c.imm_links(self.node, self.reader)
+    }
+
+    fn counter(&self, name: &str) -> Result<u64, String> {
+        let dn = format!("macSyncNodeId={}", self.node);
+        self.c
+            .attr(self.reader, &dn, name)
+            .and_then(|v| v.parse().ok())
+            .ok_or_else(|| format!("cannot read {name} of {dn} on {}", self.reader))
+    }
+
+    fn admin_op(&self, op: u64) -> Result<(), String> {
+        self.c
+            .sh(
+                self.reader,
+                &format!("immadm -o {op} macSyncNodeId={}", self.node),
+            )
+            .map(drop)
+    }
+
+    fn kill_macsync(&self) -> Result<(), String> {
+        let pid = self
+            .c
+            .macsync_pid(self.node)
+            .ok_or("macsync does not run")?;
+        self.c.sh(self.node, &format!("kill -KILL {pid}"))?;
+        self.killed.set(Some(pid));
+        self.c
+            .wait_for("macsync dead", Duration::from_secs(5), || {
+                self.c.macsync_pid(self.node) != Some(pid)
+            })
+            .map(drop)
+    }
+
+    fn macsync_back(&self) -> Result<(), String> {
+        let old = self.killed.get();
+        self.c
+            .wait_for("AMF restarts macsync", Duration::from_secs(60), || {
+                self.c
+                    .macsync_pid(self.node)
+                    .is_some_and(|p| Some(p) != old)
+            })
+            .map(drop)
+    }
 }

@@ -4,11 +4,9 @@
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use crate::harness::{comp, other, su, Cluster, NODES, PAYLOAD, PERIOD};
+use crate::harness::{comp, other, su, Cluster, Node, NODES, PAYLOAD, PERIOD, SLACK};
+use crate::scenario;
 use crate::Scenario;
-
-/// Time for a sync and for reading IMM through `docker exec` (several hundred ms per round).
-const SLACK: Duration = Duration::from_secs(2);
 
 /// Scenarios that share one cluster (reset between them).
 pub const SHARED: &[Scenario] = &[
@@ -17,7 +15,12 @@ pub const SHARED: &[Scenario] = &[
         "link_changes_on_a_payload_reach_imm_within_a_period",
         link_changes,
     ),
-    ("amf_admin_operations_resync_and_purge", admin_operations),
+    ("admin_operation_resync", admin_resync),
+    (
+        "sigkilled_macsync_is_restarted_by_amf_and_reconciles",
+        restart_after_sigkill,
+    ),
+    ("amf_admin_operations_and_purge", admin_operations),
 ];
 
 /// Scenarios that disturb the cluster: each gets a new one.
@@ -119,43 +122,31 @@ fn own_links(c: &Cluster) -> Result<(), String> {
 }
 
 /// 2. Add, MAC change, rename, up, down, delete on PL-3: each in IMM (read on SC-2) within one
-///    healthcheck period plus the slack of a sync and a read.
+///    healthcheck period plus the slack of a sync and a read (the shared scenario).
 fn link_changes(c: &Cluster) -> Result<(), String> {
-    let steps: [(&str, &str); 7] = [
-        ("add", "link add t0 type veth peer name t1"),
-        ("MAC change", "link set t0 address 02:00:00:c6:12:01"),
-        ("rename", "link set t1 name lan1"),
-        ("up", "link set t0 up && ip link set lan1 up"),
-        ("down", "link set lan1 down"),
-        ("delete", "link del t0"),
-        ("add another", "link add d0 type veth peer name d1"),
-    ];
-    let mut times = Vec::new();
-    for (what, change) in steps {
-        let t0 = Instant::now();
-        c.ip(PAYLOAD, change)?;
-        c.wait_mirrored(PAYLOAD, "SC-2", PERIOD + SLACK)
-            .map_err(|e| format!("{what}: {e}"))?;
-        times.push(format!("{what} {:.2?}", t0.elapsed()));
-    }
-    // The states the steps must have produced, so the comparison above compared something.
-    let imm = c.imm_links(PAYLOAD, "SC-2")?.unwrap_or_default();
-    ensure(
-        imm.contains_key("d0") && !imm.contains_key("t0") && !imm.contains_key("lan1"),
-        || format!("after the steps IMM holds {imm:?}"),
-    )?;
+    let times = scenario::link_lifecycle(&Node::new(c, PAYLOAD, "SC-2"))?;
+    let times: Vec<String> = times.iter().map(|(w, t)| format!("{w} {t:.2?}")).collect();
     println!("  change -> IMM read on SC-2: {}", times.join(", "));
     Ok(())
 }
 
-fn syncs(c: &Cluster) -> Result<u64, String> {
-    c.attr("SC-1", "macSyncNodeId=PL-3", "syncs")
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| "cannot read syncs of macSyncNodeId=PL-3".to_string())
+/// Admin operation 1 on PL-3's node object, from SC-1 (the shared scenario).
+fn admin_resync(c: &Cluster) -> Result<(), String> {
+    scenario::admin_resync(&Node::new(c, PAYLOAD, "SC-1"))
 }
 
-/// 5. lock/unlock and lock-in/unlock-in of PL-3's SU, restart of its component, the admin
-///    operation "resync", and `--purge` of a locked-in node.
+/// macsync on PL-3 SIGKILLed: AMF restarts it and it reconciles (the shared scenario).
+fn restart_after_sigkill(c: &Cluster) -> Result<(), String> {
+    let restarts = c.attr("SC-1", &comp(PAYLOAD), "saAmfCompRestartCount");
+    let t0 = Instant::now();
+    scenario::restart_after_sigkill_reconciles(&Node::new(c, PAYLOAD, "SC-2"))?;
+    let after = c.attr("SC-1", &comp(PAYLOAD), "saAmfCompRestartCount");
+    println!("  back and reconciled {:.1?} after the kill; saAmfCompRestartCount {restarts:?} -> {after:?}", t0.elapsed());
+    Ok(())
+}
+
+/// 5. lock/unlock and lock-in/unlock-in of PL-3's SU, restart of its component, and `--purge`
+///    of a locked-in node (the admin operation "resync" is its own scenario).
 fn admin_operations(c: &Cluster) -> Result<(), String> {
     let pid0 = c
         .macsync_pid(PAYLOAD)
@@ -218,19 +209,6 @@ fn admin_operations(c: &Cluster) -> Result<(), String> {
     println!(
         "  restart: new process, mirrored; saAmfCompRestartCount {restarts0:?} -> {restarts1:?}"
     );
-
-    // Admin operation 1 (resync) answers OK after a completed sync; other ids are refused.
-    let before = syncs(c)?;
-    c.sh("SC-1", "immadm -o 1 macSyncNodeId=PL-3")
-        .map_err(|e| format!("immadm -o 1: {e}"))?;
-    let after = syncs(c)?;
-    ensure(after > before, || {
-        format!("immadm -o 1 returned but no sync was counted ({before} -> {after})")
-    })?;
-    ensure(
-        c.sh("SC-1", "immadm -o 2 macSyncNodeId=PL-3").is_err(),
-        || "immadm -o 2 must be refused".into(),
-    )?;
 
     // --purge refuses while macsync runs, and deletes the node's objects once it is locked in.
     let purge = "/opt/macsync/bin/macsync --purge";
@@ -302,15 +280,26 @@ fn controller_failover(c: &Cluster) -> Result<(), String> {
     c.ip(active, "link add gone0 type veth peer name gone1")?;
     c.wait_mirrored(active, standby, PERIOD + SLACK)?;
 
-    let t0 = Instant::now();
     c.kill_node(active)?;
-    c.ip(PAYLOAD, "link set fa0 address 02:00:00:c6:12:02")?;
-    let during = t0.elapsed();
+    // Changes on PL-3 while the standby takes over: a new MAC on fa0 each round until the
+    // standby is ACTIVE (the first one before the takeover can have been seen).
+    let mut during = 0;
     let takeover = c.wait_for(
         &format!("{standby} ACTIVE"),
         Duration::from_secs(60),
-        || c.active_controller(standby) == Some(standby),
-    )? + during;
+        || {
+            during += 1;
+            let _ = c.ip(
+                PAYLOAD,
+                &format!("link set fa0 address 02:00:00:c6:13:{during:02x}"),
+            );
+            c.active_controller(standby) == Some(standby)
+        },
+    )?;
+    let mac = c.kernel_links(PAYLOAD)?.get("fa0").map(|v| v.0.clone());
+    ensure(mac == Some(format!("02:00:00:c6:13:{during:02x}")), || {
+        format!("the last MAC change during the failover did not take: fa0 has {mac:?}")
+    })?;
     c.ip(PAYLOAD, "link set fa1 name fb1")?;
     let converged = c.wait_mirrored(PAYLOAD, standby, Duration::from_secs(30))?;
     ensure(c.macsync_pid(PAYLOAD) == Some(pid), || {
@@ -321,7 +310,7 @@ fn controller_failover(c: &Cluster) -> Result<(), String> {
         format!("saAmfCompRestartCount of PL-3's macsync {restarts:?} -> {restarts_after:?}")
     })?;
     println!(
-        "  {active} killed; change {during:.2?} after; {standby} ACTIVE after {takeover:.1?}; \
+        "  {active} killed; {standby} ACTIVE after {takeover:.1?} ({during} MAC changes on PL-3 meanwhile); \
          PL-3 mirrored {converged:.1?} later, same macsync, restart count {restarts_after:?}"
     );
 
