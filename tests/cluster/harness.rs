@@ -147,8 +147,7 @@ impl Cluster {
             ),
         )?;
         for n in NODES {
-            c.amf_adm("SC-1", "unlock-in", &su(n))?;
-            c.amf_adm("SC-1", "unlock", &su(n))?;
+            c.unlock_in(n)?;
         }
         for n in NODES {
             c.wait_mirrored(n, other(n), Duration::from_secs(30))?;
@@ -216,20 +215,27 @@ impl Cluster {
         reader: &str,
         timeout: Duration,
     ) -> Result<Duration, String> {
-        let t0 = Instant::now();
-        loop {
-            let kernel = self.kernel_links(node)?;
-            let imm = self.imm_links(node, reader)?;
-            if imm.as_ref() == Some(&kernel) {
-                return Ok(t0.elapsed());
-            }
-            if t0.elapsed() >= timeout {
-                return Err(format!(
-                    "IMM (read on {reader}) does not mirror {node}'s links after {timeout:?}\n kernel: {kernel:?}\n IMM:    {imm:?}"
-                ));
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        Node::new(self, node, reader)
+            .wait_mirrored(timeout)
+            .map_err(|e| format!("{node}, read on {reader}: {e}"))
+    }
+
+    /// `amf-adm lock` and `lock-in` of the node's SU; returns once macsync has ended there.
+    pub fn lock_in(&self, node: &str) -> Result<(), String> {
+        self.amf_adm("SC-1", "lock", &su(node))?;
+        self.amf_adm("SC-1", "lock-in", &su(node))?;
+        self.wait_for(
+            "macsync ends after lock-in",
+            Duration::from_secs(10),
+            || self.macsync_pid(node).is_none(),
+        )
+        .map(drop)
+    }
+
+    /// `amf-adm unlock-in` and `unlock` of the node's SU.
+    pub fn unlock_in(&self, node: &str) -> Result<(), String> {
+        self.amf_adm("SC-1", "unlock-in", &su(node))?;
+        self.amf_adm("SC-1", "unlock", &su(node)).map(drop)
     }
 
     /// One attribute of one object, as `immlist -a` prints it (`None` if it cannot be read).
@@ -405,13 +411,13 @@ fn rdn_value(dn: &str) -> String {
 /// IMM read on `reader`, macsync restarted by AMF.
 pub struct Node<'a> {
     pub c: &'a Cluster,
-    pub node: &'static str,
-    pub reader: &'static str,
+    pub node: &'a str,
+    pub reader: &'a str,
     killed: Cell<Option<u32>>,
 }
 
 impl<'a> Node<'a> {
-    pub fn new(c: &'a Cluster, node: &'static str, reader: &'static str) -> Node<'a> {
+    pub fn new(c: &'a Cluster, node: &'a str, reader: &'a str) -> Node<'a> {
         Node {
             c,
             node,

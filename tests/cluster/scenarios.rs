@@ -171,13 +171,7 @@ fn admin_operations(c: &Cluster) -> Result<(), String> {
     println!("  unlock: mirrored again {t:.2?} later, same process");
 
     // lock-in: macsync terminated, its objects stay; changes meanwhile are reconciled later.
-    c.amf_adm("SC-1", "lock", &su(PAYLOAD))?;
-    c.amf_adm("SC-1", "lock-in", &su(PAYLOAD))?;
-    c.wait_for(
-        "macsync ends after lock-in",
-        Duration::from_secs(10),
-        || c.macsync_pid(PAYLOAD).is_none(),
-    )?;
+    c.lock_in(PAYLOAD)?;
     let kept = c.imm_links(PAYLOAD, "SC-2")?.unwrap_or_default();
     ensure(kept.contains_key("lk0"), || {
         format!("PL-3's objects must survive lock-in: {kept:?}")
@@ -186,8 +180,7 @@ fn admin_operations(c: &Cluster) -> Result<(), String> {
         PAYLOAD,
         "link del lk0 && ip link add li0 type veth peer name li1",
     )?;
-    c.amf_adm("SC-1", "unlock-in", &su(PAYLOAD))?;
-    c.amf_adm("SC-1", "unlock", &su(PAYLOAD))?;
+    c.unlock_in(PAYLOAD)?;
     let t = c.wait_mirrored(PAYLOAD, "SC-2", Duration::from_secs(30))?;
     let pid1 = c
         .macsync_pid(PAYLOAD)
@@ -215,13 +208,7 @@ fn admin_operations(c: &Cluster) -> Result<(), String> {
     ensure(c.sh(PAYLOAD, purge).is_err(), || {
         "--purge must refuse while macsync runs".into()
     })?;
-    c.amf_adm("SC-1", "lock", &su(PAYLOAD))?;
-    c.amf_adm("SC-1", "lock-in", &su(PAYLOAD))?;
-    c.wait_for(
-        "macsync ends after lock-in",
-        Duration::from_secs(10),
-        || c.macsync_pid(PAYLOAD).is_none(),
-    )?;
+    c.lock_in(PAYLOAD)?;
     // The implementer name may take a moment to be released after the process exits.
     c.wait_for("--purge succeeds", Duration::from_secs(15), || {
         c.sh(PAYLOAD, purge).is_ok()
@@ -236,8 +223,7 @@ fn admin_operations(c: &Cluster) -> Result<(), String> {
             .collect();
         ensure(left.is_empty(), || format!("left after --purge: {left:?}"))?;
     }
-    c.amf_adm("SC-1", "unlock-in", &su(PAYLOAD))?;
-    c.amf_adm("SC-1", "unlock", &su(PAYLOAD))?;
+    c.unlock_in(PAYLOAD)?;
     c.wait_mirrored(PAYLOAD, "SC-2", Duration::from_secs(30))?;
     println!("  --purge: PL-3's objects gone on SC-1 and SC-2; recreated after unlock");
     Ok(())
