@@ -177,14 +177,24 @@ impl Cluster {
     /// The interface objects of `node` as IMM shows them when read on `reader`;
     /// `None` when the node object does not exist.
     pub fn imm_links(&self, node: &str, reader: &str) -> Result<Option<Table>, String> {
-        let out = self.sh(
-            reader,
-            &format!(
-                "immfind macSyncNodeId={node} >/dev/null 2>&1 || {{ echo NONE; exit 0; }}
-                 immfind -c MacSyncInterface macSyncNodeId={node} | while read -r o; do
-                   echo \"@$o\"; immlist -a macAddress -a ifIndex -a operState \"$o\"; done"
-            ),
-        )?;
+        // An object deleted between immfind and immlist tears the read: read again.
+        let script = format!(
+            "immfind macSyncNodeId={node} >/dev/null 2>&1 || {{ echo NONE; exit 0; }}
+             immfind -c MacSyncInterface macSyncNodeId={node} | while read -r o; do
+               echo \"@$o\"; immlist -a macAddress -a ifIndex -a operState \"$o\" || echo TORN; done"
+        );
+        let mut out = self.sh(reader, &script)?;
+        for _ in 0..10 {
+            if !out.lines().any(|l| l == "TORN") {
+                break;
+            }
+            out = self.sh(reader, &script)?;
+        }
+        if out.lines().any(|l| l == "TORN") {
+            return Err(format!(
+                "IMM changed during each of 10 reads on {reader}:\n{out}"
+            ));
+        }
         if out.trim() == "NONE" {
             return Ok(None);
         }

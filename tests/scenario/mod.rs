@@ -39,19 +39,24 @@ pub trait Backend {
         parse_ip_links(&self.ip("-j link show")?)
     }
 
-    /// Waits until IMM mirrors the kernel; returns how long that took.
+    /// Waits until IMM mirrors the kernel; returns how long that took. A read that fails (IMM
+    /// busy during a failover, say) counts as "not yet".
     fn wait_mirrored(&self, timeout: Duration) -> Result<Duration, String> {
         let t0 = Instant::now();
         loop {
-            let kernel = self.kernel_links()?;
-            let imm = self.imm_links()?;
-            if imm.as_ref() == Some(&kernel) {
-                return Ok(t0.elapsed());
+            let read = self.kernel_links().and_then(|k| Ok((k, self.imm_links()?)));
+            if let Ok((kernel, Some(imm))) = &read {
+                if imm == kernel {
+                    return Ok(t0.elapsed());
+                }
             }
             if t0.elapsed() >= timeout {
-                return Err(format!(
-                    "IMM does not mirror the kernel after {timeout:?}\n kernel: {kernel:?}\n IMM:    {imm:?}"
-                ));
+                return Err(match read {
+                    Ok((kernel, imm)) => format!(
+                        "IMM does not mirror the kernel after {timeout:?}\n kernel: {kernel:?}\n IMM:    {imm:?}"
+                    ),
+                    Err(e) => format!("no mirror after {timeout:?}; the last read failed: {e}"),
+                });
             }
             std::thread::sleep(Duration::from_millis(20));
         }
