@@ -2,6 +2,9 @@
 //! OPENSAF_LIB_DIR exactly as a real install), each test in its own network namespace.
 
 mod common;
+mod scenario;
+#[path = "scenario/sim.rs"]
+mod sim_backend;
 mod simenv;
 
 use std::time::{Duration, Instant};
@@ -541,4 +544,29 @@ fn an_imm_call_hanging_past_the_answer_deadline_does_not_delay_the_csi_answer() 
     env.sim_ok(&["fault", "clear"]);
     env.sim_ok(&["amf", "csi-active"]);
     env.wait_mirrored(Duration::from_secs(15), "after re-activation");
+}
+
+// The scenarios shared with the real-cluster tests (tests/cluster.rs), on the simulator.
+
+fn sim_node(name: &str) -> sim_backend::SimNode {
+    let (env, mc) = started(name);
+    sim_backend::SimNode::new(env, mc, SLACK)
+}
+
+#[test]
+fn shared_scenario_link_lifecycle() {
+    let times =
+        scenario::link_lifecycle(&sim_node("sc-lifecycle")).unwrap_or_else(|e| panic!("{e}"));
+    eprintln!("change -> IMM: {times:?}");
+}
+
+#[test]
+fn shared_scenario_restart_after_sigkill_reconciles() {
+    scenario::restart_after_sigkill_reconciles(&sim_node("sc-restart"))
+        .unwrap_or_else(|e| panic!("{e}"));
+}
+
+#[test]
+fn shared_scenario_admin_resync() {
+    scenario::admin_resync(&sim_node("sc-adminop")).unwrap_or_else(|e| panic!("{e}"));
 }
