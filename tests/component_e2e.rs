@@ -538,7 +538,22 @@ fn an_imm_call_hanging_past_the_answer_deadline_does_not_delay_the_csi_answer() 
     assert_eq!(cb_responses(&env, "csi-set-quiesced").len(), 1);
     assert!(env.events_named("cb-late-response").is_empty());
     assert!(env.events_named("cb-timeout").is_empty());
+    // Too late to write STOPPED before the answer: the implementer name is let go instead,
+    // so IMM shows the objects detached rather than LIVE.
+    assert!(
+        !env.implementer_held("macsync-SC-1"),
+        "{}",
+        tail(&env.log(), 20)
+    );
+    assert!(env.log().contains("mirrorState STOPPED not written"));
     env.sim_ok(&["fault", "clear"]);
     env.sim_ok(&["amf", "csi-active"]);
     env.wait_mirrored(Duration::from_secs(15), "after re-activation");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while env.node_state(NODE_DN) != Some((1, "SC-1".into(), "macsync-SC-1".into()))
+        || !env.implementer_held("macsync-SC-1")
+    {
+        assert!(Instant::now() < deadline, "not LIVE again");
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }

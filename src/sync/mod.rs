@@ -9,9 +9,11 @@
 //! - `imm_session`: one implementer's IMM handles, its view of the objects under one node
 //!   object, and the writes (create-or-replace, delete-if-present); the one BAD_HANDLE path.
 //! - `counters`: the node object's cumulative counters.
+//! - `identity`: the node the worker writes for, resolved before its first write.
 //! - `worker`: the worker loop, one sync and its retries, admin operations.
 
 mod counters;
+mod identity;
 mod imm_session;
 mod requests;
 mod worker;
@@ -23,14 +25,15 @@ use crate::model::IfRecord;
 use crate::netlink::{LinkFilter, NetlinkError};
 use crate::osaf::{Dn, DnError, Error, RetryPolicy};
 
+pub use identity::NodeSpec;
 pub use imm_session::NodeTarget;
 pub use requests::{CsiAnswer, Request, Status, SyncHandle};
 pub use worker::ADMIN_OP_RESYNC;
 
 /// What the worker is configured with.
 pub struct SyncSettings {
-    /// The node object, its parent, and the implementer name that owns them.
-    pub target: NodeTarget,
+    /// Which node: the node object, its parent and the implementer name follow from it.
+    pub node: NodeSpec,
     pub filter: LinkFilter,
     pub max_dn: usize,
     pub policy: RetryPolicy,

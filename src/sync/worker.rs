@@ -1,17 +1,19 @@
 //! The worker thread: waits on its doorbell and the OI descriptor, runs one sync per
 //! request (snapshot, diff, writes) with its BAD_HANDLE / TIMEOUT retries, answers
-//! deactivations once the writes have stopped, and serves the "resync" admin operation.
+//! deactivations once the writes have stopped (and the node object says STOPPED), and
+//! serves the "resync" admin operation. It starts once its node is known
+//! ([`super::identity`]).
 
 use std::os::fd::{AsFd, AsRawFd};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crossbeam_channel::Receiver;
 
 use super::counters::NodeCounters;
 use super::imm_session::ImmSession;
-use super::{Request, Status, SyncError, SyncReport, SyncSettings};
+use super::{CsiAnswer, NodeTarget, Request, Status, SyncError, SyncReport, SyncSettings};
 use crate::diff::{diff, Change};
 use crate::flag::{ChangeFlag, Pending};
 use crate::model;
@@ -23,14 +25,31 @@ use opensaf_sys::Apis;
 /// Admin operation id that asks for a full resync (`immadm -o 1 <node DN>`).
 pub const ADMIN_OP_RESYNC: u64 = 1;
 
+/// The STOPPED write before a deactivation is answered is made only with at least this
+/// much time left before the AMF thread answers instead (one IMM call, typically < 1 ms,
+/// up to an IMM timeout when IMM hangs).
+const STOPPED_WRITE_MIN: Duration = Duration::from_millis(500);
+
 /// Where the AMF thread's requests arrive.
 pub(super) struct Inbox {
     pub rx: Receiver<Request>,
     pub bell: Arc<Doorbell>,
 }
 
+/// What the worker shares with the rest of the component, made before its thread starts.
+pub(super) struct Parts {
+    pub snap: Snapshotter,
+    pub flag: Arc<ChangeFlag>,
+    pub monitor: Arc<Monitor>,
+    pub status: Arc<Status>,
+    pub inbox: Inbox,
+    pub wake_main: Arc<Doorbell>,
+}
+
 pub(super) struct Worker {
     settings: SyncSettings,
+    /// The node object and implementer name, resolved before the worker starts.
+    target: NodeTarget,
     flag: Arc<ChangeFlag>,
     monitor: Arc<Monitor>,
     snap: Snapshotter,
@@ -59,30 +78,35 @@ impl OiHandler for AdminOps {
 }
 
 impl Worker {
-    pub fn new(
-        settings: SyncSettings,
-        apis: Apis,
-        flag: Arc<ChangeFlag>,
-        monitor: Arc<Monitor>,
-        status: Arc<Status>,
-        inbox: Inbox,
-        wake_main: Arc<Doorbell>,
-    ) -> std::io::Result<Worker> {
-        let session = ImmSession::new(apis, settings.target.clone(), settings.policy.clone(), true);
-        Ok(Worker {
-            settings,
+    pub fn new(settings: SyncSettings, target: NodeTarget, apis: Apis, parts: Parts) -> Worker {
+        let session = ImmSession::new(apis, target.clone(), settings.policy.clone(), true);
+        let Parts {
+            snap,
             flag,
             monitor,
-            snap: Snapshotter::new()?,
+            status,
+            inbox,
+            wake_main,
+        } = parts;
+        Worker {
+            settings,
+            target,
+            flag,
+            monitor,
+            snap,
             session,
             counters: NodeCounters::default(),
             status,
             inbox,
             wake_main,
-        })
+        }
     }
 
-    pub fn run(&mut self) {
+    /// `sync_due`: an activation or sync request came while the node was being resolved.
+    pub fn run(&mut self, sync_due: bool) {
+        if sync_due {
+            self.sync(true);
+        }
         loop {
             let mut fds = vec![self.inbox.bell.as_fd().as_raw_fd()];
             fds.extend(self.session.selection_fd());
@@ -101,7 +125,10 @@ impl Worker {
                 self.inbox.bell.drain();
                 while let Ok(req) = self.inbox.rx.try_recv() {
                     match req {
-                        Request::Stop => return,
+                        Request::Stop => {
+                            self.withdraw(None);
+                            return;
+                        }
                         Request::Sync => {
                             self.status.sync_queued.store(false, Ordering::Release);
                             self.sync(false);
@@ -110,7 +137,9 @@ impl Worker {
                             self.sync(true);
                         }
                         Request::Deactivate { answer } => {
-                            // The running sync (if any) has returned: no write follows this.
+                            // The running sync (if any) has returned: STOPPED is the last
+                            // write before the answer.
+                            self.withdraw(Some(&answer));
                             answer.answer();
                         }
                     }
@@ -134,7 +163,7 @@ impl Worker {
                 self.sync(true);
             }
         }
-        let node_dn = self.settings.target.node_dn.clone();
+        let node_dn = self.target.node_dn.clone();
         for (oi, inv, object, op) in ops.0 {
             let result = if object != node_dn.as_str() || op != ADMIN_OP_RESYNC {
                 log::warn!("admin operation {op} on {object}: not supported");
@@ -236,7 +265,7 @@ impl Worker {
             self.counters.adopt(found, self.monitor.stats());
         }
         let s = &self.settings;
-        let (want, refused) = model::desired(&links, &s.filter, &s.target.node_dn, s.max_dn);
+        let (want, refused) = model::desired(&links, &s.filter, &self.target.node_dn, s.max_dn);
         for e in &refused {
             log::warn!("link not mirrored: {e}");
         }
@@ -258,7 +287,7 @@ impl Worker {
             }
         }
         self.counters.sync_done();
-        if report.writes > 0 || resync {
+        if report.writes > 0 || resync || !self.session.is_live() {
             let attrs = self.counters.attrs(&self.monitor.stats());
             self.session.update_node(&attrs)?;
         }
@@ -267,5 +296,34 @@ impl Worker {
             report.objects = self.session.known_objects().cloned().unwrap_or_default();
         }
         Ok(report)
+    }
+}
+
+impl Worker {
+    /// The writes stop on purpose (a deactivation, `answer`, or the worker stopping): the
+    /// node object says STOPPED, in one IMM call without retries, made only while the AMF
+    /// thread's own answer is at least [`STOPPED_WRITE_MIN`] away. When it cannot be
+    /// written, the implementer name is let go instead, so IMM shows the objects detached
+    /// (not current) rather than LIVE.
+    fn withdraw(&mut self, answer: Option<&CsiAnswer>) {
+        if !self.session.is_live() {
+            return;
+        }
+        let in_time = answer.is_none_or(|a| {
+            !a.is_answered() && a.due.saturating_duration_since(Instant::now()) >= STOPPED_WRITE_MIN
+        });
+        let why = if in_time {
+            match self.session.write_stopped() {
+                Ok(()) => return,
+                Err(e) => e.to_string(),
+            }
+        } else {
+            "too late: AMF is answered without it".to_string()
+        };
+        log::warn!(
+            "{}: mirrorState STOPPED not written ({why}); letting go of the implementer name",
+            self.target.node_dn
+        );
+        self.session.handle_lost();
     }
 }
