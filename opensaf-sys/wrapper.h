@@ -12,6 +12,7 @@
 #include <saAmf.h>
 #include <saImmOm.h>
 #include <saImmOi.h>
+#include <saClm.h>
 
 #define MACSYNC_FN(f) typedef __typeof__(f) f##_fn;
 
@@ -52,3 +53,15 @@ MACSYNC_FN(saImmOiRtObjectCreate_2)
 MACSYNC_FN(saImmOiRtObjectDelete)
 MACSYNC_FN(saImmOiRtObjectUpdate_2)
 MACSYNC_FN(saImmOiAdminOperationResult)
+
+/* libSaClm.so.0 (the name helpers come from libSaAmf.so.0) */
+MACSYNC_FN(saClmInitialize_4)
+MACSYNC_FN(saClmSelectionObjectGet)
+MACSYNC_FN(saClmDispatch)
+MACSYNC_FN(saClmFinalize)
+MACSYNC_FN(saClmClusterTrack_4)
+MACSYNC_FN(saClmClusterTrackStop)
+MACSYNC_FN(saClmClusterNotificationFree_4)
+MACSYNC_FN(saClmClusterNodeGet_4)
+MACSYNC_FN(saClmClusterNodeGetAsync)
+MACSYNC_FN(saClmResponse_4)

@@ -122,8 +122,9 @@ fn handle(inst: &Instance, line: &str) -> Result<String, String> {
     match cmd {
         "ping" => Ok(std::process::id().to_string()),
         "status" => Ok(format!(
-            "pid={} {} oi={:?} faults={}",
+            "pid={} {} {} oi={:?} faults={}",
             std::process::id(),
+            crate::clm::describe(),
             crate::amf::describe(),
             oi::describe(),
             inst.faults.describe()
@@ -133,7 +134,7 @@ fn handle(inst: &Instance, line: &str) -> Result<String, String> {
             inst.events
                 .emit("fault", &[("spec", Val::from(spec.render()))]);
             if spec == Spec::BadHandle {
-                let oi_n = oi::make_all_stale(inst);
+                let oi_n = oi::make_all_stale(inst).len();
                 let om_n = crate::imm::om::make_all_stale();
                 inst.events.emit(
                     "imm-bad-handle",
@@ -148,6 +149,7 @@ fn handle(inst: &Instance, line: &str) -> Result<String, String> {
             Ok("applied".into())
         }
         "amf" => crate::amf::request(rest.trim()),
+        "clm" => crate::clm::requests::handle(inst, rest.trim()),
         "admin-op" => admin_op(inst, rest),
         _ => Err(format!("unknown request '{cmd}'")),
     }

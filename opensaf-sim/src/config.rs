@@ -7,6 +7,8 @@
 //! | `callback_timeout_ms` | 10000 | how long AMF waits for a CSI/terminate response (then gives the invocation up) |
 //! | `csi_name` | `safCsi=macsync,safSi=macsync,safApp=macsync` | CSI given to the component |
 //! | `csi_on_register` | 1 | assign the CSI (ACTIVE) right after register |
+//! | `clm_leave_ms` | 100 | after `clm leave NODE`, how long until CLM shows the node as not a member (real OpenSAF: within about 2000) |
+//! | `imm_release_ms` | 300 | after `clm leave NODE`, how long until IMM releases the implementer names of the node's processes (real OpenSAF: within about 10000) |
 
 use std::path::Path;
 
@@ -20,6 +22,8 @@ pub struct Config {
     pub callback_timeout_ms: u64,
     pub csi_name: String,
     pub csi_on_register: bool,
+    pub clm_leave_ms: u64,
+    pub imm_release_ms: u64,
 }
 
 impl Default for Config {
@@ -29,6 +33,8 @@ impl Default for Config {
             callback_timeout_ms: 10_000,
             csi_name: "safCsi=macsync,safSi=macsync,safApp=macsync".to_string(),
             csi_on_register: true,
+            clm_leave_ms: 100,
+            imm_release_ms: 300,
         }
     }
 }
@@ -38,6 +44,8 @@ pub const KEYS: &[&str] = &[
     "callback_timeout_ms",
     "csi_name",
     "csi_on_register",
+    "clm_leave_ms",
+    "imm_release_ms",
 ];
 
 impl Config {
@@ -53,6 +61,8 @@ impl Config {
             "imm_latency_us" => self.imm_latency_us = num()?,
             "callback_timeout_ms" => self.callback_timeout_ms = num()?,
             "csi_name" => self.csi_name = value.trim().to_string(),
+            "clm_leave_ms" => self.clm_leave_ms = num()?,
+            "imm_release_ms" => self.imm_release_ms = num()?,
             "csi_on_register" => {
                 self.csi_on_register = !matches!(value.trim(), "0" | "false" | "no")
             }
@@ -99,11 +109,14 @@ impl Config {
 
     pub fn render(&self) -> String {
         format!(
-            "imm_latency_us={}\ncallback_timeout_ms={}\ncsi_name={}\ncsi_on_register={}\n",
+            "imm_latency_us={}\ncallback_timeout_ms={}\ncsi_name={}\ncsi_on_register={}\n\
+             clm_leave_ms={}\nimm_release_ms={}\n",
             self.imm_latency_us,
             self.callback_timeout_ms,
             self.csi_name,
-            u8::from(self.csi_on_register)
+            u8::from(self.csi_on_register),
+            self.clm_leave_ms,
+            self.imm_release_ms
         )
     }
 }

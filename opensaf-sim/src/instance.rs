@@ -4,9 +4,11 @@
 //! node directors a real process talks to.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
+
+use opensaf_sys::SaAisErrorT as Ais;
 
 use crate::config::{self, Config};
 use crate::events::{EventLog, Val};
@@ -14,7 +16,6 @@ use crate::faults::{Faults, Spec};
 use crate::imm::store::Store;
 use crate::imm::ImmError;
 use crate::mutex::lock;
-use opensaf_sys::SaAisErrorT as Ais;
 
 pub const PENDING_FAULTS: &str = "faults.pending";
 
@@ -25,6 +26,9 @@ pub struct Instance {
     pub latency_us: AtomicU64,
     pub faults: Faults,
     pub events: EventLog,
+    /// Set when this process's node left the cluster and IMM dropped it (`clm leave`),
+    /// cleared when it joins again: its IMM node director is gone meanwhile.
+    pub imm_node_gone: AtomicBool,
 }
 
 static INSTANCE: OnceLock<Arc<Instance>> = OnceLock::new();
@@ -41,6 +45,7 @@ impl Instance {
             config: Mutex::new(cfg),
             faults: Faults::default(),
             events: EventLog::new(dir),
+            imm_node_gone: AtomicBool::new(false),
         };
         for p in problems {
             eprintln!("opensaf-sim: {p}");
@@ -76,6 +81,19 @@ impl Instance {
                 }
             }
         }
+    }
+
+    /// A new IMM handle needs this node's IMM node director: while the node is out of the
+    /// cluster there is none, and the library answers TRY_AGAIN as it does while one
+    /// restarts.
+    pub fn imm_reachable(&self) -> Result<(), ImmError> {
+        if self.imm_node_gone.load(Ordering::Acquire) {
+            return Err(ImmError::new(
+                Ais::TRY_AGAIN,
+                "this node left the cluster: no IMM node director",
+            ));
+        }
+        Ok(())
     }
 
     /// Runs one IMM call that goes to the (simulated) IMM server: injected delay and

@@ -1,22 +1,24 @@
 //! A simulator of the parts of OpenSAF 5.21.03 that macsync uses: the AMF component API
-//! (B.04.01) and the IMM OM/OI APIs (A.02), with the error codes, callback order and
-//! timing of the real services (see `shared/opensaf-notes.md`).
+//! (B.04.01), the IMM OM/OI APIs (A.02) and CLM (B.04.01), with the error codes, callback
+//! order and timing of the real services (see `shared/opensaf-notes.md`).
 //!
-//! Built as a cdylib exporting the same C symbols as `libSaAmf.so.0`, `libSaImmOm.so.0`
-//! and `libSaImmOi.so.0`: [`install_lib_dir`] makes a directory whose three sonames point
-//! at it, so a component loads it through `OPENSAF_LIB_DIR` exactly as it loads OpenSAF.
+//! Built as a cdylib exporting the same C symbols as `libSaAmf.so.0`, `libSaImmOm.so.0`,
+//! `libSaImmOi.so.0` and `libSaClm.so.0`: [`install_lib_dir`] makes a directory whose
+//! sonames point at it, so a component loads it through `OPENSAF_LIB_DIR` exactly as it loads OpenSAF.
 //! [`apis`] gives the same functions as `opensaf_sys` tables for in-process use.
 //!
 //! State lives in the directory named by `OPENSAF_SIM_DIR` (or [`use_state_dir`]): the IMM
 //! store (a journal shared by every process using the directory), `config`, the event log
 //! and the CLI servers' registrations. The `opensaf-sim` binary is the command-line
-//! side (immcfg, immlist, immfind, immadm, events, amf, fault).
+//! side (immcfg, immlist, immfind, immadm, events, amf, clm, fault).
 
 pub mod amf;
 pub mod cli;
 pub mod cli_server;
+pub mod clm;
 pub mod clock;
 pub mod config;
+pub mod dispatch;
 pub mod eventfd;
 pub mod events;
 pub mod faults;
@@ -31,12 +33,17 @@ pub mod process;
 use std::io;
 use std::path::Path;
 
-use opensaf_sys::{AmfApi, Apis, ImmOiApi, ImmOmApi};
+use opensaf_sys::{AmfApi, Apis, ClmApi, ImmOiApi, ImmOmApi};
 
 pub use config::DIR_VAR;
 
 /// The sonames a component loads, all served by this one library.
-pub const SONAMES: [&str; 3] = ["libSaAmf.so.0", "libSaImmOm.so.0", "libSaImmOi.so.0"];
+pub const SONAMES: [&str; 4] = [
+    "libSaAmf.so.0",
+    "libSaImmOm.so.0",
+    "libSaImmOi.so.0",
+    "libSaClm.so.0",
+];
 
 /// Makes `dir` a library directory for `OPENSAF_LIB_DIR`: each OpenSAF soname becomes a
 /// symlink to `cdylib` (the built `libopensaf_sim.so`). Existing links are replaced.
@@ -121,6 +128,17 @@ static IMM_OI_API: ImmOiApi = ImmOiApi {
     saImmOiAdminOperationResult: ffi::imm_oi::saImmOiAdminOperationResult,
 };
 
+static CLM_API: ClmApi = ClmApi {
+    saClmInitialize_4: ffi::clm::saClmInitialize_4,
+    saClmSelectionObjectGet: ffi::clm::saClmSelectionObjectGet,
+    saClmDispatch: ffi::clm::saClmDispatch,
+    saClmFinalize: ffi::clm::saClmFinalize,
+    saClmClusterTrack_4: ffi::clm::saClmClusterTrack_4,
+    saClmClusterTrackStop: ffi::clm::saClmClusterTrackStop,
+    saClmClusterNotificationFree_4: ffi::clm::saClmClusterNotificationFree_4,
+    saClmClusterNodeGet_4: ffi::clm::saClmClusterNodeGet_4,
+};
+
 /// The simulator's own functions as `opensaf_sys` tables (for `macsync --sim`). Building
 /// them as struct literals also checks every signature against the C declarations.
 pub fn apis() -> Apis {
@@ -128,5 +146,6 @@ pub fn apis() -> Apis {
         amf: &AMF_API,
         imm_om: &IMM_OM_API,
         imm_oi: &IMM_OI_API,
+        clm: &CLM_API,
     }
 }

@@ -11,10 +11,13 @@
 //! A long name is accepted by the IMM calls only when `SA_ENABLE_EXTENDED_NAMES=1` was in
 //! the environment at the first AIS call of the process.
 
+use std::collections::HashMap;
 use std::ffi::{c_char, CStr, CString};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 use opensaf_sys::SaNameT;
+
+use crate::mutex::lock;
 
 /// Marks a `SaNameT` that holds a pointer to a long name.
 pub const LONG_NAME_MARKER: u16 = 0xFFFF;
@@ -122,6 +125,26 @@ pub unsafe fn read(name: *const SaNameT) -> Result<String, NameError> {
     std::str::from_utf8(bytes)
         .map(str::to_owned)
         .map_err(|_| NameError::Invalid)
+}
+
+/// A name value valid for the rest of the process: a long name points to a process-wide
+/// copy. For names the simulator hands out by value again and again from a small set (the
+/// component name, the CLM node names), so the set of copies stays bounded.
+pub fn kept(s: &str) -> SaNameT {
+    static LONG: OnceLock<Mutex<HashMap<String, CString>>> = OnceLock::new();
+    let c = CString::new(s.replace('\0', "")).unwrap_or_default();
+    let mut name = SaNameT::default();
+    if c.as_bytes().len() < MAX_INLINE {
+        // SAFETY: `name` is a live, writable SaNameT; a short name is copied into it.
+        unsafe { lend(&c, &mut name) };
+        return name;
+    }
+    let mut map = lock(LONG.get_or_init(Default::default));
+    let kept = map.entry(s.to_string()).or_insert(c);
+    // SAFETY: `name` is writable; `kept` lives in a process-wide map that is never pruned,
+    // so the pointer stored for a long name stays valid.
+    unsafe { lend(kept, &mut name) };
+    name
 }
 
 /// A name the simulator hands out: the `SaNameT` and, for a long name, the string it

@@ -30,7 +30,20 @@ impl bindgen::callbacks::ParseCallbacks for IntTypes {
                 name: "SaAmfCSIFlagsT",
                 is_signed: false,
             })
-        } else if name == "SA_AMF_HEALTHCHECK_KEY_MAX" || name == "SA_MAX_UNEXTENDED_NAME_LENGTH" {
+        } else if name.starts_with("SA_TRACK_") {
+            Some(IntKind::Custom {
+                name: "SaUint8T",
+                is_signed: false,
+            })
+        } else if name == "SA_CLM_LOCAL_NODE_ID" {
+            Some(IntKind::Custom {
+                name: "SaClmNodeIdT",
+                is_signed: false,
+            })
+        } else if name == "SA_AMF_HEALTHCHECK_KEY_MAX"
+            || name == "SA_MAX_UNEXTENDED_NAME_LENGTH"
+            || name == "SA_CLM_MAX_ADDRESS_LENGTH"
+        {
             Some(IntKind::Custom {
                 name: "usize",
                 is_signed: false,

@@ -44,6 +44,14 @@ typedef enum SaBoolT { SA_FALSE = 0, SA_TRUE = 1 } SaBoolT;
 
 #define SA_MAX_UNEXTENDED_NAME_LENGTH 256
 
+/* trackFlags of the *Track calls (an SaUint8T). */
+#define SA_TRACK_CURRENT 0x01
+#define SA_TRACK_CHANGES 0x02
+#define SA_TRACK_CHANGES_ONLY 0x04
+#define SA_TRACK_LOCAL 0x08
+#define SA_TRACK_START_STEP 0x10
+#define SA_TRACK_VALIDATE_STEP 0x20
+
 /*
  * With SA_EXTENDED_NAME_SOURCE the name is opaque: 258 bytes, 2-aligned. Short names are
  * stored inline (legacy view: u16 length + 256 bytes); long ones by pointer. Always go

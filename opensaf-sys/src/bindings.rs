@@ -15,6 +15,12 @@ pub const SA_TIME_ONE_HOUR: SaTimeT = 3600000000000;
 pub const SA_TIME_ONE_DAY: SaTimeT = 86400000000000;
 pub const SA_TIME_MAX: SaTimeT = 9223372036854775807;
 pub const SA_MAX_UNEXTENDED_NAME_LENGTH: usize = 256;
+pub const SA_TRACK_CURRENT: SaUint8T = 1;
+pub const SA_TRACK_CHANGES: SaUint8T = 2;
+pub const SA_TRACK_CHANGES_ONLY: SaUint8T = 4;
+pub const SA_TRACK_LOCAL: SaUint8T = 8;
+pub const SA_TRACK_START_STEP: SaUint8T = 16;
+pub const SA_TRACK_VALIDATE_STEP: SaUint8T = 32;
 pub const SA_AMF_CSI_ADD_ONE: SaAmfCSIFlagsT = 1;
 pub const SA_AMF_CSI_TARGET_ONE: SaAmfCSIFlagsT = 2;
 pub const SA_AMF_CSI_TARGET_ALL: SaAmfCSIFlagsT = 4;
@@ -33,6 +39,8 @@ pub const SA_IMM_SEARCH_GET_NO_ATTR: SaImmSearchOptionsT = 512;
 pub const SA_IMM_SEARCH_GET_SOME_ATTR: SaImmSearchOptionsT = 1024;
 pub const SA_IMM_ATTR_CLASS_NAME: &[u8; 19] = b"SaImmAttrClassName\0";
 pub const SA_IMM_ATTR_IMPLEMENTER_NAME: &[u8; 25] = b"SaImmAttrImplementerName\0";
+pub const SA_CLM_LOCAL_NODE_ID: SaClmNodeIdT = 4294967295;
+pub const SA_CLM_MAX_ADDRESS_LENGTH: usize = 64;
 pub type SaInt8T = ::std::os::raw::c_char;
 pub type SaInt16T = ::std::os::raw::c_short;
 pub type SaInt32T = ::std::os::raw::c_int;
@@ -891,6 +899,240 @@ const _: () = {
     ["Offset of field: SaImmOiCallbacksT_2::saImmOiRtAttrUpdateCallback"]
         [::std::mem::offset_of!(SaImmOiCallbacksT_2, saImmOiRtAttrUpdateCallback) - 56usize];
 };
+pub type SaClmHandleT = SaUint64T;
+pub type SaClmNodeIdT = SaUint32T;
+impl SaClmNodeAddressFamilyT {
+    pub const SA_CLM_AF_INET: SaClmNodeAddressFamilyT = SaClmNodeAddressFamilyT(1);
+    pub const SA_CLM_AF_INET6: SaClmNodeAddressFamilyT = SaClmNodeAddressFamilyT(2);
+}
+#[repr(transparent)]
+#[derive(Debug, Copy, Clone, Hash, PartialEq, Eq)]
+pub struct SaClmNodeAddressFamilyT(pub ::std::os::raw::c_uint);
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct SaClmNodeAddressT {
+    pub family: SaClmNodeAddressFamilyT,
+    pub length: SaUint16T,
+    pub value: [SaUint8T; 64usize],
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of SaClmNodeAddressT"][::std::mem::size_of::<SaClmNodeAddressT>() - 72usize];
+    ["Alignment of SaClmNodeAddressT"][::std::mem::align_of::<SaClmNodeAddressT>() - 4usize];
+    ["Offset of field: SaClmNodeAddressT::family"]
+        [::std::mem::offset_of!(SaClmNodeAddressT, family) - 0usize];
+    ["Offset of field: SaClmNodeAddressT::length"]
+        [::std::mem::offset_of!(SaClmNodeAddressT, length) - 4usize];
+    ["Offset of field: SaClmNodeAddressT::value"]
+        [::std::mem::offset_of!(SaClmNodeAddressT, value) - 6usize];
+};
+impl Default for SaClmNodeAddressT {
+    fn default() -> Self {
+        let mut s = ::std::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::std::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct SaClmClusterNodeT_4 {
+    pub nodeId: SaClmNodeIdT,
+    pub nodeAddress: SaClmNodeAddressT,
+    pub nodeName: SaNameT,
+    pub executionEnvironment: SaNameT,
+    pub member: SaBoolT,
+    pub bootTimestamp: SaTimeT,
+    pub initialViewNumber: SaUint64T,
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of SaClmClusterNodeT_4"][::std::mem::size_of::<SaClmClusterNodeT_4>() - 616usize];
+    ["Alignment of SaClmClusterNodeT_4"][::std::mem::align_of::<SaClmClusterNodeT_4>() - 8usize];
+    ["Offset of field: SaClmClusterNodeT_4::nodeId"]
+        [::std::mem::offset_of!(SaClmClusterNodeT_4, nodeId) - 0usize];
+    ["Offset of field: SaClmClusterNodeT_4::nodeAddress"]
+        [::std::mem::offset_of!(SaClmClusterNodeT_4, nodeAddress) - 4usize];
+    ["Offset of field: SaClmClusterNodeT_4::nodeName"]
+        [::std::mem::offset_of!(SaClmClusterNodeT_4, nodeName) - 76usize];
+    ["Offset of field: SaClmClusterNodeT_4::executionEnvironment"]
+        [::std::mem::offset_of!(SaClmClusterNodeT_4, executionEnvironment) - 334usize];
+    ["Offset of field: SaClmClusterNodeT_4::member"]
+        [::std::mem::offset_of!(SaClmClusterNodeT_4, member) - 592usize];
+    ["Offset of field: SaClmClusterNodeT_4::bootTimestamp"]
+        [::std::mem::offset_of!(SaClmClusterNodeT_4, bootTimestamp) - 600usize];
+    ["Offset of field: SaClmClusterNodeT_4::initialViewNumber"]
+        [::std::mem::offset_of!(SaClmClusterNodeT_4, initialViewNumber) - 608usize];
+};
+impl Default for SaClmClusterNodeT_4 {
+    fn default() -> Self {
+        let mut s = ::std::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::std::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl SaClmClusterChangesT {
+    pub const SA_CLM_NODE_NO_CHANGE: SaClmClusterChangesT = SaClmClusterChangesT(1);
+    pub const SA_CLM_NODE_JOINED: SaClmClusterChangesT = SaClmClusterChangesT(2);
+    pub const SA_CLM_NODE_LEFT: SaClmClusterChangesT = SaClmClusterChangesT(3);
+    pub const SA_CLM_NODE_RECONFIGURED: SaClmClusterChangesT = SaClmClusterChangesT(4);
+    pub const SA_CLM_NODE_UNLOCK: SaClmClusterChangesT = SaClmClusterChangesT(5);
+    pub const SA_CLM_NODE_SHUTDOWN: SaClmClusterChangesT = SaClmClusterChangesT(6);
+}
+#[repr(transparent)]
+#[derive(Debug, Copy, Clone, Hash, PartialEq, Eq)]
+pub struct SaClmClusterChangesT(pub ::std::os::raw::c_uint);
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct SaClmClusterNotificationT_4 {
+    pub clusterNode: SaClmClusterNodeT_4,
+    pub clusterChange: SaClmClusterChangesT,
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of SaClmClusterNotificationT_4"]
+        [::std::mem::size_of::<SaClmClusterNotificationT_4>() - 624usize];
+    ["Alignment of SaClmClusterNotificationT_4"]
+        [::std::mem::align_of::<SaClmClusterNotificationT_4>() - 8usize];
+    ["Offset of field: SaClmClusterNotificationT_4::clusterNode"]
+        [::std::mem::offset_of!(SaClmClusterNotificationT_4, clusterNode) - 0usize];
+    ["Offset of field: SaClmClusterNotificationT_4::clusterChange"]
+        [::std::mem::offset_of!(SaClmClusterNotificationT_4, clusterChange) - 616usize];
+};
+impl Default for SaClmClusterNotificationT_4 {
+    fn default() -> Self {
+        let mut s = ::std::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::std::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct SaClmClusterNotificationBufferT_4 {
+    pub viewNumber: SaUint64T,
+    pub numberOfItems: SaUint32T,
+    pub notification: *mut SaClmClusterNotificationT_4,
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of SaClmClusterNotificationBufferT_4"]
+        [::std::mem::size_of::<SaClmClusterNotificationBufferT_4>() - 24usize];
+    ["Alignment of SaClmClusterNotificationBufferT_4"]
+        [::std::mem::align_of::<SaClmClusterNotificationBufferT_4>() - 8usize];
+    ["Offset of field: SaClmClusterNotificationBufferT_4::viewNumber"]
+        [::std::mem::offset_of!(SaClmClusterNotificationBufferT_4, viewNumber) - 0usize];
+    ["Offset of field: SaClmClusterNotificationBufferT_4::numberOfItems"]
+        [::std::mem::offset_of!(SaClmClusterNotificationBufferT_4, numberOfItems) - 8usize];
+    ["Offset of field: SaClmClusterNotificationBufferT_4::notification"]
+        [::std::mem::offset_of!(SaClmClusterNotificationBufferT_4, notification) - 16usize];
+};
+impl Default for SaClmClusterNotificationBufferT_4 {
+    fn default() -> Self {
+        let mut s = ::std::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::std::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+impl SaClmChangeStepT {
+    pub const SA_CLM_CHANGE_VALIDATE: SaClmChangeStepT = SaClmChangeStepT(1);
+    pub const SA_CLM_CHANGE_START: SaClmChangeStepT = SaClmChangeStepT(2);
+    pub const SA_CLM_CHANGE_ABORTED: SaClmChangeStepT = SaClmChangeStepT(3);
+    pub const SA_CLM_CHANGE_COMPLETED: SaClmChangeStepT = SaClmChangeStepT(4);
+}
+#[repr(transparent)]
+#[derive(Debug, Copy, Clone, Hash, PartialEq, Eq)]
+pub struct SaClmChangeStepT(pub ::std::os::raw::c_uint);
+impl SaClmResponseT {
+    pub const SA_CLM_CALLBACK_RESPONSE_OK: SaClmResponseT = SaClmResponseT(1);
+    pub const SA_CLM_CALLBACK_RESPONSE_REJECTED: SaClmResponseT = SaClmResponseT(2);
+    pub const SA_CLM_CALLBACK_RESPONSE_ERROR: SaClmResponseT = SaClmResponseT(3);
+}
+#[repr(transparent)]
+#[derive(Debug, Copy, Clone, Hash, PartialEq, Eq)]
+pub struct SaClmResponseT(pub ::std::os::raw::c_uint);
+impl SaClmStateT {
+    pub const SA_CLM_CLUSTER_CHANGE_STATUS: SaClmStateT = SaClmStateT(1);
+    pub const SA_CLM_ADMIN_STATE: SaClmStateT = SaClmStateT(2);
+}
+#[repr(transparent)]
+#[derive(Debug, Copy, Clone, Hash, PartialEq, Eq)]
+pub struct SaClmStateT(pub ::std::os::raw::c_uint);
+impl SaClmAdminStateT {
+    pub const SA_CLM_ADMIN_UNLOCKED: SaClmAdminStateT = SaClmAdminStateT(1);
+    pub const SA_CLM_ADMIN_LOCKED: SaClmAdminStateT = SaClmAdminStateT(2);
+    pub const SA_CLM_ADMIN_SHUTTING_DOWN: SaClmAdminStateT = SaClmAdminStateT(3);
+}
+#[repr(transparent)]
+#[derive(Debug, Copy, Clone, Hash, PartialEq, Eq)]
+pub struct SaClmAdminStateT(pub ::std::os::raw::c_uint);
+impl SaClmAdminOperationIdT {
+    pub const SA_CLM_ADMIN_UNLOCK: SaClmAdminOperationIdT = SaClmAdminOperationIdT(1);
+    pub const SA_CLM_ADMIN_LOCK: SaClmAdminOperationIdT = SaClmAdminOperationIdT(2);
+    pub const SA_CLM_ADMIN_SHUTDOWN: SaClmAdminOperationIdT = SaClmAdminOperationIdT(3);
+    pub const SA_CLM_ADMIN_RESET: SaClmAdminOperationIdT = SaClmAdminOperationIdT(4);
+    pub const SA_CLM_ADMIN_ACTION: SaClmAdminOperationIdT = SaClmAdminOperationIdT(5);
+}
+#[repr(transparent)]
+#[derive(Debug, Copy, Clone, Hash, PartialEq, Eq)]
+pub struct SaClmAdminOperationIdT(pub ::std::os::raw::c_uint);
+impl SaClmNotificationMinorIdT {
+    pub const SA_CLM_NTFID_NODE_JOIN: SaClmNotificationMinorIdT = SaClmNotificationMinorIdT(101);
+    pub const SA_CLM_NTFID_NODE_LEAVE: SaClmNotificationMinorIdT = SaClmNotificationMinorIdT(102);
+    pub const SA_CLM_NTFID_NODE_RECONFIG: SaClmNotificationMinorIdT =
+        SaClmNotificationMinorIdT(103);
+    pub const SA_CLM_NTFID_NODE_ADMIN_STATE: SaClmNotificationMinorIdT =
+        SaClmNotificationMinorIdT(104);
+}
+#[repr(transparent)]
+#[derive(Debug, Copy, Clone, Hash, PartialEq, Eq)]
+pub struct SaClmNotificationMinorIdT(pub ::std::os::raw::c_uint);
+impl SaClmAdditionalInfoIdT_4 {
+    pub const SA_CLM_ROOT_CAUSE_ENTITY: SaClmAdditionalInfoIdT_4 = SaClmAdditionalInfoIdT_4(1);
+}
+#[repr(transparent)]
+#[derive(Debug, Copy, Clone, Hash, PartialEq, Eq)]
+pub struct SaClmAdditionalInfoIdT_4(pub ::std::os::raw::c_uint);
+pub type SaClmClusterNodeGetCallbackT_4 = ::std::option::Option<
+    unsafe extern "C" fn(
+        invocation: SaInvocationT,
+        clusterNode: *const SaClmClusterNodeT_4,
+        error: SaAisErrorT,
+    ),
+>;
+pub type SaClmClusterTrackCallbackT_4 = ::std::option::Option<
+    unsafe extern "C" fn(
+        notificationBuffer: *const SaClmClusterNotificationBufferT_4,
+        numberOfMembers: SaUint32T,
+        invocation: SaInvocationT,
+        rootCauseEntity: *const SaNameT,
+        correlationIds: *const SaNtfCorrelationIdsT,
+        step: SaClmChangeStepT,
+        timeSupervision: SaTimeT,
+        error: SaAisErrorT,
+    ),
+>;
+#[repr(C)]
+#[derive(Debug, Default, Copy, Clone)]
+pub struct SaClmCallbacksT_4 {
+    pub saClmClusterNodeGetCallback: SaClmClusterNodeGetCallbackT_4,
+    pub saClmClusterTrackCallback: SaClmClusterTrackCallbackT_4,
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of SaClmCallbacksT_4"][::std::mem::size_of::<SaClmCallbacksT_4>() - 16usize];
+    ["Alignment of SaClmCallbacksT_4"][::std::mem::align_of::<SaClmCallbacksT_4>() - 8usize];
+    ["Offset of field: SaClmCallbacksT_4::saClmClusterNodeGetCallback"]
+        [::std::mem::offset_of!(SaClmCallbacksT_4, saClmClusterNodeGetCallback) - 0usize];
+    ["Offset of field: SaClmCallbacksT_4::saClmClusterTrackCallback"]
+        [::std::mem::offset_of!(SaClmCallbacksT_4, saClmClusterTrackCallback) - 8usize];
+};
 pub type saAisNameLend_fn =
     ::std::option::Option<unsafe extern "C" fn(arg1: SaConstStringT, arg2: *mut SaNameT)>;
 pub type saAisNameBorrow_fn =
@@ -1048,5 +1290,54 @@ pub type saImmOiAdminOperationResult_fn = ::std::option::Option<
         arg1: SaImmOiHandleT,
         arg2: SaInvocationT,
         arg3: SaAisErrorT,
+    ) -> SaAisErrorT,
+>;
+pub type saClmInitialize_4_fn = ::std::option::Option<
+    unsafe extern "C" fn(
+        arg1: *mut SaClmHandleT,
+        arg2: *const SaClmCallbacksT_4,
+        arg3: *mut SaVersionT,
+    ) -> SaAisErrorT,
+>;
+pub type saClmSelectionObjectGet_fn = ::std::option::Option<
+    unsafe extern "C" fn(arg1: SaClmHandleT, arg2: *mut SaSelectionObjectT) -> SaAisErrorT,
+>;
+pub type saClmDispatch_fn = ::std::option::Option<
+    unsafe extern "C" fn(arg1: SaClmHandleT, arg2: SaDispatchFlagsT) -> SaAisErrorT,
+>;
+pub type saClmFinalize_fn =
+    ::std::option::Option<unsafe extern "C" fn(arg1: SaClmHandleT) -> SaAisErrorT>;
+pub type saClmClusterTrack_4_fn = ::std::option::Option<
+    unsafe extern "C" fn(
+        arg1: SaClmHandleT,
+        arg2: SaUint8T,
+        arg3: *mut SaClmClusterNotificationBufferT_4,
+    ) -> SaAisErrorT,
+>;
+pub type saClmClusterTrackStop_fn =
+    ::std::option::Option<unsafe extern "C" fn(arg1: SaClmHandleT) -> SaAisErrorT>;
+pub type saClmClusterNotificationFree_4_fn = ::std::option::Option<
+    unsafe extern "C" fn(arg1: SaClmHandleT, arg2: *mut SaClmClusterNotificationT_4) -> SaAisErrorT,
+>;
+pub type saClmClusterNodeGet_4_fn = ::std::option::Option<
+    unsafe extern "C" fn(
+        arg1: SaClmHandleT,
+        arg2: SaClmNodeIdT,
+        arg3: SaTimeT,
+        arg4: *mut SaClmClusterNodeT_4,
+    ) -> SaAisErrorT,
+>;
+pub type saClmClusterNodeGetAsync_fn = ::std::option::Option<
+    unsafe extern "C" fn(
+        arg1: SaClmHandleT,
+        arg2: SaInvocationT,
+        arg3: SaClmNodeIdT,
+    ) -> SaAisErrorT,
+>;
+pub type saClmResponse_4_fn = ::std::option::Option<
+    unsafe extern "C" fn(
+        arg1: SaClmHandleT,
+        arg2: SaInvocationT,
+        arg3: SaClmResponseT,
     ) -> SaAisErrorT,
 >;

@@ -1,5 +1,6 @@
-//! Bindings to the OpenSAF AIS C API that macsync uses: AMF B.04.01 (component side) and
-//! IMM A.02 (OM read side, OI runtime objects), with `SA_EXTENDED_NAME_SOURCE` semantics.
+//! Bindings to the OpenSAF AIS C API that macsync uses: AMF B.04.01 (component side),
+//! IMM A.02 (OM read side, OI runtime objects) and CLM B.04.01 (cluster membership), with
+//! `SA_EXTENDED_NAME_SOURCE` semantics.
 //!
 //! * Types and constants: bindgen output from the project's own headers (`include/`),
 //!   committed as `src/bindings.rs` so no libclang is needed to build; feature `bindgen`
@@ -26,7 +27,7 @@ pub use bindings::*;
 
 pub mod ais;
 pub mod loader;
-pub use loader::{AmfApi, Apis, ImmOiApi, ImmOmApi, LoadError, Loaded};
+pub use loader::{AmfApi, Apis, ClmApi, ImmOiApi, ImmOmApi, LoadError, Loaded};
 
 /// `SA_NTF_IDENTIFIER_UNUSED` (a cast expression in C, which bindgen does not evaluate).
 pub const SA_NTF_IDENTIFIER_UNUSED: SaNtfIdentifierT = 0;

@@ -214,21 +214,37 @@ api_table!(
     saImmOiAdminOperationResult: saImmOiAdminOperationResult_fn,
 });
 
-/// The three tables macsync uses, from one place (OpenSAF's libraries or the simulator).
+api_table!(
+    /// `libSaClm.so.0`: cluster membership (B.04.01). It exports no SaNameT helpers: take
+    /// them from `libSaAmf.so.0`.
+    ClmApi, "libSaClm.so.0", {
+    saClmInitialize_4: saClmInitialize_4_fn,
+    saClmSelectionObjectGet: saClmSelectionObjectGet_fn,
+    saClmDispatch: saClmDispatch_fn,
+    saClmFinalize: saClmFinalize_fn,
+    saClmClusterTrack_4: saClmClusterTrack_4_fn,
+    saClmClusterTrackStop: saClmClusterTrackStop_fn,
+    saClmClusterNotificationFree_4: saClmClusterNotificationFree_4_fn,
+    saClmClusterNodeGet_4: saClmClusterNodeGet_4_fn,
+});
+
+/// The tables macsync uses, from one place (OpenSAF's libraries or the simulator).
 #[derive(Clone, Copy, Debug)]
 pub struct Apis {
     pub amf: &'static AmfApi,
     pub imm_om: &'static ImmOmApi,
     pub imm_oi: &'static ImmOiApi,
+    pub clm: &'static ClmApi,
 }
 
 impl Apis {
-    /// Loads all three libraries; the first failure is the error.
+    /// Loads all four libraries; the first failure is the error.
     pub fn load() -> Result<Apis, LoadError> {
         Ok(Apis {
             amf: AmfApi::load()?,
             imm_om: ImmOmApi::load()?,
             imm_oi: ImmOiApi::load()?,
+            clm: ClmApi::load()?,
         })
     }
 }

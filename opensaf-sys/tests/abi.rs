@@ -78,6 +78,7 @@ fn loader_pairs(src: &str) -> Vec<(String, String)> {
         opensaf_sys::AmfApi::SYMBOLS,
         opensaf_sys::ImmOmApi::SYMBOLS,
         opensaf_sys::ImmOiApi::SYMBOLS,
+        opensaf_sys::ClmApi::SYMBOLS,
     ]
     .concat();
     let mut found: Vec<&str> = pairs.iter().map(|(s, _)| s.as_str()).collect();
@@ -225,6 +226,57 @@ fn declarations_match_the_opensaf_5_21_03_abi_record() {
             "no C-level {kind} checked"
         );
     }
+}
+
+/// The record's CLM facts (saClm* functions, SaClm* types, SA_CLM_* constants and the
+/// SA_TRACK_* flags its track call takes).
+fn is_clm(name: &str) -> bool {
+    ["saClm", "SaClm", "SA_CLM_", "SA_TRACK_"]
+        .iter()
+        .any(|p| name.starts_with(p))
+}
+
+#[test]
+fn every_clm_fact_of_the_record_is_declared_so_both_checks_cover_it() {
+    let rec = good_record();
+    let clm_facts = rec.enum_constants.keys().filter(|n| is_clm(n)).count()
+        + rec.fields.keys().filter(|n| is_clm(n)).count()
+        + rec.functions.keys().filter(|n| is_clm(n)).count()
+        + rec.layouts.keys().filter(|n| is_clm(n)).count()
+        + rec.macros.keys().filter(|n| is_clm(n)).count()
+        + rec.typedefs.keys().filter(|n| is_clm(n)).count();
+    // 30 enum constants, 5 structs, 10 functions, 16 layouts, 8 macros, 18 typedefs.
+    assert!(clm_facts >= 87, "only {clm_facts} CLM facts in the record");
+    let missing = check::undeclared(&project(), &rec, is_clm);
+    assert!(
+        missing.is_empty(),
+        "undeclared CLM facts:\n{}",
+        missing.join("\n")
+    );
+    report(&format!(
+        "ABI: all {clm_facts} CLM facts of {RECORD_FILE} are declared\n"
+    ));
+}
+
+#[test]
+fn the_clm_coverage_check_reports_what_is_not_declared() {
+    let mut p = project();
+    p.headers.functions.remove("saClmClusterTrackStop");
+    p.decl.functions.remove("saClmClusterTrackStop");
+    p.decl.enums.get_mut("SaClmClusterChangesT").unwrap().pop();
+    p.headers.macros.remove("SA_TRACK_LOCAL");
+    p.decl.aliases.remove("SaClmNodeIdT");
+    let missing = check::undeclared(&p, &good_record(), is_clm);
+    assert_eq!(
+        missing,
+        [
+            "enum constant SA_CLM_NODE_SHUTDOWN is not in bindings.rs",
+            "function saClmClusterTrackStop has no saClmClusterTrackStop_fn type in bindings.rs",
+            "function saClmClusterTrackStop is not declared in the headers",
+            "macro SA_TRACK_LOCAL is not declared in the headers",
+            "type SaClmNodeIdT is not in bindings.rs",
+        ]
+    );
 }
 
 // ---- The checkers themselves: each mutation of the record must be reported. ----

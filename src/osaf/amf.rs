@@ -1,7 +1,7 @@
 //! The AMF component side: initialize at B.04.01, register, healthcheck, respond.
 //!
 //! The callbacks run inside [`Amf::dispatch`] and reach the caller's [`AmfHandler`]
-//! through [`dispatch`](super::dispatch) (which also catches a handler's panic).
+//! through `osaf::dispatch` (which also catches a handler's panic).
 
 use std::ffi::CStr;
 use std::mem::ManuallyDrop;
@@ -320,10 +320,9 @@ impl Amf {
         };
         // SAFETY: live handle; the callbacks re-enter Rust only through the trampolines
         // above, which reach `lent` through `dispatch::run` and catch panics.
-        let rc = dispatch::run::<AmfCallbacks, _>(&mut lent, || unsafe {
+        dispatch::run::<AmfCallbacks>(&mut lent, || unsafe {
             (self.api.saAmfDispatch)(self.handle, flags)
-        });
-        rc.check("saAmfDispatch")
+        })
     }
 
     /// `saAmfFinalize` for the shutdown path, with its answer (dropping an `Amf` finalizes

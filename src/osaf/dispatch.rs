@@ -15,6 +15,7 @@ use std::any::{Any, TypeId};
 use std::cell::{Cell, RefCell};
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 
+use super::error::{AisCode, AisCodeExt, Error};
 use super::names::NameFns;
 
 /// One service's callbacks: a marker type naming what its dispatch lends the trampolines.
@@ -55,8 +56,11 @@ thread_local! {
 }
 
 /// Runs `dispatch` (the C dispatch call) with `ctx` reachable by the callbacks of route `R`
-/// on this thread, then resumes a panic one of them caught.
-pub(crate) fn run<R: Route, T>(ctx: &mut R::Ctx<'_>, dispatch: impl FnOnce() -> T) -> T {
+/// on this thread, then resumes a panic one of them caught; else the call's answer.
+pub(crate) fn run<R: Route>(
+    ctx: &mut R::Ctx<'_>,
+    dispatch: impl FnOnce() -> AisCode,
+) -> Result<(), Error> {
     /// Puts back what was parked before (a dispatch inside a callback nests), also when
     /// this function unwinds, so no trampoline can ever see a dangling context.
     struct Restore(Option<Parked>);
@@ -72,7 +76,7 @@ pub(crate) fn run<R: Route, T>(ctx: &mut R::Ctx<'_>, dispatch: impl FnOnce() -> 
     if let Some(panic) = PANIC.with(|slot| slot.borrow_mut().take()) {
         resume_unwind(panic);
     }
-    out
+    out.check(R::DISPATCH)
 }
 
 /// In an `extern "C"` trampoline: runs `f` with the context of the dispatch in progress on
@@ -115,26 +119,38 @@ mod tests {
         type Ctx<'a> = ();
     }
 
-    /// Stands in for a C library's dispatch: calls the trampoline once per value.
-    fn c_dispatch(values: &[u32]) -> &'static str {
-        for &v in values {
+    /// Stands in for a C library's dispatch: calls the trampoline once per value, then
+    /// answers BAD_HANDLE if asked to (0 in `values`).
+    fn c_dispatch(values: &[u32]) -> AisCode {
+        for &v in values.iter().filter(|&&v| v != 0) {
             callback::<Counting>(|seen: &mut &mut Vec<u32>| {
                 assert_ne!(v, 13, "handler bug");
                 seen.push(v);
             });
         }
-        "rc"
+        if values.contains(&0) {
+            AisCode::BAD_HANDLE
+        } else {
+            AisCode::OK
+        }
     }
 
     #[test]
     fn callbacks_reach_the_context_only_inside_the_dispatch() {
         let mut seen = Vec::new();
-        let rc = run::<Counting, _>(&mut &mut seen, || c_dispatch(&[1, 2, 3]));
-        assert_eq!((rc, seen.as_slice()), ("rc", &[1, 2, 3][..]));
+        run::<Counting>(&mut &mut seen, || c_dispatch(&[1, 2, 3])).unwrap();
+        assert_eq!(seen, [1, 2, 3]);
         // Outside a dispatch, or inside another route's, the callback is ignored.
         c_dispatch(&[4]);
-        run::<Other, _>(&mut (), || c_dispatch(&[5]));
+        run::<Other>(&mut (), || c_dispatch(&[5])).unwrap();
         assert_eq!(seen, [1, 2, 3]);
+        // The dispatch call's own answer names the route's call.
+        let e = run::<Counting>(&mut &mut seen, || c_dispatch(&[6, 0])).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "testDispatch failed: SA_AIS_ERR_BAD_HANDLE (9)"
+        );
+        assert_eq!(seen, [1, 2, 3, 6]);
     }
 
     #[test]
@@ -142,9 +158,10 @@ mod tests {
         let mut seen = Vec::new();
         let mut returned = false;
         let caught = catch_unwind(AssertUnwindSafe(|| {
-            run::<Counting, _>(&mut &mut seen, || {
-                c_dispatch(&[1, 13, 2]);
+            run::<Counting>(&mut &mut seen, || {
+                let rc = c_dispatch(&[1, 13, 2]);
                 returned = true;
+                rc
             })
         }));
         let msg = caught.unwrap_err();
@@ -155,19 +172,20 @@ mod tests {
         assert!(returned, "the C call itself ran to its end");
         assert_eq!(seen, [1], "callbacks after the panic are skipped");
         // The next dispatch starts clean.
-        run::<Counting, _>(&mut &mut seen, || c_dispatch(&[7]));
+        run::<Counting>(&mut &mut seen, || c_dispatch(&[7])).unwrap();
         assert_eq!(seen, [1, 7]);
     }
 
     #[test]
     fn a_nested_dispatch_restores_the_outer_context() {
         let mut outer = Vec::new();
-        run::<Counting, _>(&mut &mut outer, || {
+        run::<Counting>(&mut &mut outer, || {
             let mut inner = Vec::new();
-            run::<Counting, _>(&mut &mut inner, || c_dispatch(&[9]));
+            run::<Counting>(&mut &mut inner, || c_dispatch(&[9])).unwrap();
             assert_eq!(inner, [9]);
-            c_dispatch(&[1]);
-        });
+            c_dispatch(&[1])
+        })
+        .unwrap();
         assert_eq!(outer, [1]);
     }
 }

@@ -236,10 +236,9 @@ impl ImmOi {
         let all = SaDispatchFlagsT::SA_DISPATCH_ALL;
         // SAFETY: live handle; the callback re-enters Rust only through `on_admin_op`, which
         // reaches `lent` through `dispatch::run` and catches panics.
-        let rc = dispatch::run::<OiCallbacks, _>(&mut lent, || unsafe {
+        dispatch::run::<OiCallbacks>(&mut lent, || unsafe {
             (self.api().saImmOiDispatch)(self.handle(), all)
-        });
-        rc.check("saImmOiDispatch")
+        })
     }
 }
 

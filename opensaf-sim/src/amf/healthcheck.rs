@@ -5,13 +5,13 @@ use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock, TryLockError};
 use std::time::{Duration, Instant};
 
+use opensaf_sys::SaAisErrorT as Ais;
 use opensaf_sys::SaAmfHealthcheckKeyT;
 
 use super::{amf, emit, env_comp_name, new_pending, recovery_name, Callback, InvKind, State};
 use crate::imm::model::Value;
 use crate::imm::state::ImmState;
 use crate::instance;
-use opensaf_sys::SaAisErrorT as Ais;
 
 /// A started healthcheck.
 pub struct Hc {

@@ -19,6 +19,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Condvar, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
+use opensaf_sys::SaAisErrorT as Ais;
 use opensaf_sys::{
     SaAmfCSIDescriptorT, SaAmfCSITransitionDescriptorT, SaAmfCallbacksT_4, SaAmfHAStateT,
     SaAmfHealthcheckKeyT,
@@ -30,7 +31,6 @@ use crate::ids::next_id;
 use crate::instance;
 use crate::mutex::lock;
 use crate::names::OwnedName;
-use opensaf_sys::SaAisErrorT as Ais;
 
 pub use healthcheck::Hc;
 
@@ -684,45 +684,10 @@ fn dispatch_one(h: u64) -> Result<bool, Ais> {
 }
 
 pub fn dispatch(h: u64, flags: u32) -> Result<(), Ais> {
-    match flags {
-        1 => dispatch_one(h).map(|_| ()),
-        2 => {
-            if !state().handles.contains_key(&h) {
-                return Err(Ais::BAD_HANDLE);
-            }
-            for _ in 0..1024 {
-                match dispatch_one(h) {
-                    Ok(true) => {}
-                    Ok(false) => break,
-                    // Finalized from inside a callback: the dispatch is over.
-                    Err(_) => break,
-                }
-            }
-            Ok(())
-        }
-        3 => {
-            if !state().handles.contains_key(&h) {
-                return Err(Ais::BAD_HANDLE);
-            }
-            loop {
-                {
-                    let st = state();
-                    match st.handles.get(&h) {
-                        None => return Ok(()),
-                        Some(a) if a.queue.is_empty() => {
-                            let _ = amf().cond.wait_timeout(st, Duration::from_millis(200));
-                            continue;
-                        }
-                        Some(_) => {}
-                    }
-                }
-                if dispatch_one(h).is_err() {
-                    return Ok(());
-                }
-            }
-        }
-        _ => Err(Ais::INVALID_PARAM),
-    }
+    let pending = |st: &State| st.handles.get(&h).map(|a| !a.queue.is_empty());
+    crate::dispatch::dispatch(flags, &amf().state, &amf().cond, pending, || {
+        dispatch_one(h)
+    })
 }
 
 /// A summary for `status`.

@@ -3,14 +3,15 @@
 use std::path::Path;
 use std::time::Duration;
 
+use opensaf_sys::SaAisErrorT as Ais;
+
 use crate::cli_server;
 use crate::imm::load;
 use crate::imm::model::{flags, Category, Value};
 use crate::imm::store::Store;
 use crate::process::process_alive;
-use opensaf_sys::SaAisErrorT as Ais;
 
-fn open(dir: &Path) -> Result<Store, String> {
+pub(super) fn open(dir: &Path) -> Result<Store, String> {
     Store::open(dir).map_err(|e| format!("cannot open the IMM store in {}: {e}", dir.display()))
 }
 
@@ -170,6 +171,7 @@ pub fn immlist(dir: &Path, args: &[String]) -> Result<(), String> {
                     failed = Some(format!("object {dn} does not exist (SA_AIS_ERR_NOT_EXIST)"));
                     continue;
                 };
+                let o = crate::imm::om::as_read(st, o);
                 if !attrs.is_empty() {
                     for a in &attrs {
                         match o.attr(a) {

@@ -1,11 +1,12 @@
 //! The `opensaf-sim` command line: the real tools' subset (immcfg, immlist, immfind,
-//! immadm) plus the simulator's own commands (events, amf, fault, config, status).
+//! immadm) plus the simulator's own commands (events, amf, clm, fault, config, status).
 //! Invoked through a symlink named like a real tool (`immlist`), it behaves as that tool.
 
+mod clm;
 mod imm;
 mod ops;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 pub const USAGE: &str = "\
 usage: opensaf-sim [--dir STATE_DIR] COMMAND [ARGS]
@@ -33,6 +34,13 @@ AMF and faults (reach the running component through its CLI server socket):
                                         IMM calls take T ms longer
   fault bad-handle                      every IMM handle turns stale (IMMND restart)
   fault clear                           remove all faults
+CLM (cluster membership; each process runs on the node $OPENSAF_SIM_NODE, default SC-1):
+  clm [status]                          the CLM nodes: node id, member or not, the view
+  clm leave NODE                        NODE leaves: after clm_leave_ms CLM shows it as not
+                                        a member and every tracking process gets a callback;
+                                        at imm_release_ms IMM releases the implementer names
+                                        of NODE's processes (returns after both)
+  clm join NODE                         NODE joins again (member, callbacks, IMM back)
 Simulator:
   config [KEY=VALUE ...]                show or change settings (state dir file `config`)
   status                                attached processes, implementers, faults
@@ -40,6 +48,15 @@ Simulator:
   install-lib DIR [--lib PATH]          make DIR an OPENSAF_LIB_DIR (soname symlinks)
   help                                  this text
 ";
+
+/// Runs one command on the state directory `dir`, as `opensaf-sim --dir DIR ARGS...`;
+/// returns the exit code.
+pub fn run_in(dir: &Path, args: &[&str]) -> i32 {
+    let mut argv = vec!["opensaf-sim".to_string(), "--dir".into()];
+    argv.push(dir.display().to_string());
+    argv.extend(args.iter().map(|a| a.to_string()));
+    run(argv)
+}
 
 /// Runs the CLI with `args` (argv, including the program name); returns the exit code.
 pub fn run(args: Vec<String>) -> i32 {
@@ -94,6 +111,7 @@ pub fn run(args: Vec<String>) -> i32 {
         "immadm" => imm::immadm(&dir, &rest),
         "events" => ops::events(&dir, &rest),
         "amf" => ops::amf(&dir, &rest),
+        "clm" => clm::clm(&dir, &rest),
         "fault" => ops::fault(&dir, &rest),
         "config" => ops::config(&dir, &rest),
         "status" => ops::status(&dir),

@@ -1,9 +1,6 @@
 //! libSaAmf.so.0: the AMF component API (B.04.01).
 
-use std::collections::HashMap;
-use std::ffi::CString;
-use std::sync::{Mutex, OnceLock};
-
+use opensaf_sys::SaAisErrorT as Ais;
 use opensaf_sys::{
     SaAisErrorT, SaAmfCallbacksT_4, SaAmfHandleT, SaAmfHealthcheckInvocationT,
     SaAmfHealthcheckKeyT, SaAmfRecommendedRecoveryT, SaDispatchFlagsT, SaInvocationT, SaNameT,
@@ -12,8 +9,6 @@ use opensaf_sys::{
 
 use super::{code, guard};
 use crate::amf::{self, AMF_VERSION};
-use crate::mutex::lock;
-use opensaf_sys::SaAisErrorT as Ais;
 
 /// Reads a caller's name argument (INVALID_PARAM when NULL or malformed).
 ///
@@ -27,24 +22,14 @@ unsafe fn name_arg(p: *const SaNameT) -> Result<String, SaAisErrorT> {
     unsafe { crate::names::read(p) }.map_err(|_| Ais::INVALID_PARAM)
 }
 
-/// Writes `s` into a caller's `SaNameT`; long names point to a copy kept for the process
-/// (the component name never changes, so this is bounded).
+/// Writes `s` into a caller's `SaNameT` (the component name never changes, so the copy a
+/// long name points to is kept for the process).
 ///
 /// # Safety
 /// `out` must point to a writable `SaNameT`.
 unsafe fn write_name(out: *mut SaNameT, s: &str) {
-    static LONG: OnceLock<Mutex<HashMap<String, CString>>> = OnceLock::new();
-    let c = CString::new(s).unwrap_or_default();
-    if c.as_bytes().len() < crate::names::MAX_INLINE {
-        // SAFETY: `out` is writable (caller contract); short names are copied.
-        unsafe { crate::names::lend(&c, out) };
-        return;
-    }
-    let mut map = lock(LONG.get_or_init(Default::default));
-    let kept = map.entry(s.to_string()).or_insert(c);
-    // SAFETY: `out` is writable; `kept` lives in a process-wide map that is never pruned,
-    // so the pointer stored for a long name stays valid.
-    unsafe { crate::names::lend(kept, out) };
+    // SAFETY: `out` is writable (caller contract).
+    unsafe { out.write(crate::names::kept(s)) };
 }
 
 /// Initializes the AMF library: release 'B', major 4; the version is overwritten with
@@ -58,36 +43,8 @@ pub unsafe extern "C" fn saAmfInitialize_4(
     callbacks: *const SaAmfCallbacksT_4,
     version: *mut SaVersionT,
 ) -> SaAisErrorT {
-    guard(|| {
-        if amf_handle.is_null() || version.is_null() {
-            return Ais::INVALID_PARAM;
-        }
-        // SAFETY: `version` is non-NULL and writable (caller contract).
-        let v = unsafe { &mut *version };
-        let ok = v.releaseCode == AMF_VERSION.0 && v.majorVersion == AMF_VERSION.1;
-        (v.releaseCode, v.majorVersion, v.minorVersion) = AMF_VERSION;
-        if !ok {
-            return Ais::VERSION;
-        }
-        // The callbacks are copied: the caller may free its struct after this call.
-        let cbs = if callbacks.is_null() {
-            SaAmfCallbacksT_4::default()
-        } else {
-            // SAFETY: non-NULL and readable (caller contract).
-            unsafe { *callbacks }
-        };
-        let r = amf::initialize(cbs);
-        // Also after a failure: the process may keep retrying, and the CLI must reach it.
-        super::serve_cli();
-        match r {
-            Ok(h) => {
-                // SAFETY: non-NULL and writable (checked above).
-                unsafe { *amf_handle = h };
-                Ais::OK
-            }
-            Err(e) => e,
-        }
-    })
+    // SAFETY: the caller's contract is `initialize`'s.
+    unsafe { super::initialize(amf_handle, callbacks, version, AMF_VERSION, amf::initialize) }
 }
 
 /// # Safety
@@ -97,19 +54,9 @@ pub unsafe extern "C" fn saAmfSelectionObjectGet(
     amf_handle: SaAmfHandleT,
     selection_object: *mut SaSelectionObjectT,
 ) -> SaAisErrorT {
-    guard(|| {
-        if selection_object.is_null() {
-            return Ais::INVALID_PARAM;
-        }
-        match amf::selection_object(amf_handle) {
-            Ok(fd) => {
-                // SAFETY: non-NULL and writable (caller contract).
-                unsafe { *selection_object = fd as SaSelectionObjectT };
-                Ais::OK
-            }
-            Err(e) => e,
-        }
-    })
+    let fd = || amf::selection_object(amf_handle).map(|fd| fd as SaSelectionObjectT);
+    // SAFETY: the caller's contract is `answer`'s.
+    unsafe { super::answer(selection_object, fd) }
 }
 
 /// # Safety

@@ -2,17 +2,17 @@
 
 use std::ffi::c_char;
 
+use opensaf_sys::SaAisErrorT as Ais;
 use opensaf_sys::{
     SaAisErrorT, SaDispatchFlagsT, SaImmAttrModificationT_2, SaImmAttrValuesT_2, SaImmClassNameT,
     SaImmOiCallbacksT_2, SaImmOiHandleT, SaImmOiImplementerNameT, SaInvocationT, SaNameT,
     SaSelectionObjectT, SaVersionT,
 };
 
-use super::imm_om::negotiate_version;
 use super::{guard, imm_code};
 use crate::imm::cvalues;
 use crate::imm::oi;
-use opensaf_sys::SaAisErrorT as Ais;
+use crate::imm::oi::IMM_VERSION;
 
 /// # Safety
 /// `handle` and `version` must be NULL or writable; `callbacks` NULL or readable.
@@ -22,32 +22,9 @@ pub unsafe extern "C" fn saImmOiInitialize_2(
     callbacks: *const SaImmOiCallbacksT_2,
     version: *mut SaVersionT,
 ) -> SaAisErrorT {
-    guard(|| {
-        if handle.is_null() || version.is_null() {
-            return Ais::INVALID_PARAM;
-        }
-        // SAFETY: non-NULL and writable (checked above).
-        if let Err(e) = unsafe { negotiate_version(version) } {
-            return e;
-        }
-        let cbs = if callbacks.is_null() {
-            SaImmOiCallbacksT_2::default()
-        } else {
-            // SAFETY: non-NULL and readable (caller contract); copied.
-            unsafe { *callbacks }
-        };
-        let r = oi::initialize(cbs);
-        // Also after a failure: the process may keep retrying, and the CLI must reach it.
-        super::serve_cli();
-        match r {
-            Ok(h) => {
-                // SAFETY: non-NULL and writable (checked above).
-                unsafe { *handle = h };
-                Ais::OK
-            }
-            Err(e) => e.code,
-        }
-    })
+    let init = |cbs| oi::initialize(cbs).map_err(|e| e.code);
+    // SAFETY: the caller's contract is `initialize`'s.
+    unsafe { super::initialize(handle, callbacks, version, IMM_VERSION, init) }
 }
 
 /// # Safety
@@ -57,19 +34,12 @@ pub unsafe extern "C" fn saImmOiSelectionObjectGet(
     handle: SaImmOiHandleT,
     selection_object: *mut SaSelectionObjectT,
 ) -> SaAisErrorT {
-    guard(|| {
-        if selection_object.is_null() {
-            return Ais::INVALID_PARAM;
-        }
-        match oi::selection_object(handle) {
-            Ok(fd) => {
-                // SAFETY: non-NULL and writable (checked above).
-                unsafe { *selection_object = fd as SaSelectionObjectT };
-                Ais::OK
-            }
-            Err(e) => e.code,
-        }
-    })
+    let fd = || match oi::selection_object(handle) {
+        Ok(fd) => Ok(fd as SaSelectionObjectT),
+        Err(e) => Err(e.code),
+    };
+    // SAFETY: the caller's contract is `answer`'s.
+    unsafe { super::answer(selection_object, fd) }
 }
 
 /// # Safety

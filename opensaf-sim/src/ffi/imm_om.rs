@@ -1,5 +1,6 @@
 //! libSaImmOm.so.0: the IMM object-management API (read side).
 
+use opensaf_sys::SaAisErrorT as Ais;
 use opensaf_sys::{
     SaAisErrorT, SaImmAccessorHandleT, SaImmAttrNameT, SaImmAttrValuesT_2, SaImmCallbacksT,
     SaImmHandleT, SaImmScopeT, SaImmSearchHandleT, SaImmSearchOptionsT, SaImmSearchParametersT_2,
@@ -9,51 +10,22 @@ use opensaf_sys::{
 use super::{guard, imm_code};
 use crate::imm::cvalues::{self, invalid};
 use crate::imm::model::ValueType;
-use crate::imm::oi::{negotiate, IMM_VERSION};
+use crate::imm::oi::IMM_VERSION;
 use crate::imm::om::{self, SearchSpec};
 use crate::imm::ImmError;
-use opensaf_sys::SaAisErrorT as Ais;
-
-/// Version negotiation shared with the OI library.
-///
-/// # Safety
-/// `version` must be non-NULL and writable.
-pub(crate) unsafe fn negotiate_version(version: *mut SaVersionT) -> Result<(), SaAisErrorT> {
-    // SAFETY: non-NULL and writable (caller contract).
-    let v = unsafe { &mut *version };
-    let r = negotiate(v.releaseCode, v.majorVersion);
-    (v.releaseCode, v.majorVersion, v.minorVersion) = IMM_VERSION;
-    r
-}
 
 /// # Safety
 /// `imm_handle` and `version` must be NULL or writable; `callbacks` NULL or readable.
 #[no_mangle]
 pub unsafe extern "C" fn saImmOmInitialize(
     imm_handle: *mut SaImmHandleT,
-    _callbacks: *const SaImmCallbacksT,
+    callbacks: *const SaImmCallbacksT,
     version: *mut SaVersionT,
 ) -> SaAisErrorT {
-    guard(|| {
-        if imm_handle.is_null() || version.is_null() {
-            return Ais::INVALID_PARAM;
-        }
-        // SAFETY: non-NULL and writable (checked above).
-        if let Err(e) = unsafe { negotiate_version(version) } {
-            return e;
-        }
-        let r = om::initialize();
-        // Also after a failure: the process may keep retrying, and the CLI must reach it.
-        super::serve_cli();
-        match r {
-            Ok(h) => {
-                // SAFETY: non-NULL and writable (checked above).
-                unsafe { *imm_handle = h };
-                Ais::OK
-            }
-            Err(e) => e.code,
-        }
-    })
+    // No callbacks are used: no asynchronous admin operations are simulated.
+    let init = |_| om::initialize().map_err(|e| e.code);
+    // SAFETY: the caller's contract is `initialize`'s.
+    unsafe { super::initialize(imm_handle, callbacks, version, IMM_VERSION, init) }
 }
 
 /// # Safety

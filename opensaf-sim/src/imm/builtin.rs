@@ -1,8 +1,8 @@
 //! The system model a fresh store starts with, as a real OpenSAF cluster's IMM holds it
 //! after installation: the AMF, SMF and CLM classes (written from the AMF B.04.01
 //! information model; attributes a configuration file may set) and the base objects of a
-//! four-node cluster (SC-1, SC-2, PL-3, PL-4), plus the IMM service object with
-//! `longDnsAllowed`.
+//! four-node cluster (SC-1, SC-2, PL-3, PL-4), all four CLM members, plus the IMM service
+//! object with `longDnsAllowed`.
 
 use super::journal::Op;
 use super::model::{flags, AttrDef, Category, ClassDef, ValueType};
@@ -13,7 +13,7 @@ pub const NODES: &[&str] = &["SC-1", "SC-2", "PL-3", "PL-4"];
 
 // Attribute spec: "name:T[flags]" with T one of I(int32) U(uint32) L(int64) Q(uint64)
 // T(time) N(name) S(string) F(float) D(double) A(any); flags: m multi-value,
-// r cached runtime; otherwise a writable configuration attribute.
+// r cached runtime, p persistent; otherwise a writable configuration attribute.
 type Spec = (&'static str, &'static str, &'static [&'static str]);
 
 const CLASSES: &[Spec] = &[
@@ -287,17 +287,28 @@ const CLASSES: &[Spec] = &[
             "saAmfDelayBetweenInstantiateAttempts:T",
         ],
     ),
-    ("SaClmCluster", "safCluster:S", &[]),
+    // The CLM classes as `immlist -c` shows them on OpenSAF 5.21.03.
+    (
+        "SaClmCluster",
+        "safCluster:S",
+        &["saClmClusterNumNodes:Ur", "saClmClusterInitTimestamp:Tr"],
+    ),
     (
         "SaClmNode",
         "safNode:S",
         &[
-            "saClmNodeAddrFamily:U",
-            "saClmNodeAddr:S",
             "saClmNodeLockCallbackTimeout:T",
-            "saClmNodeDisableReboot:U",
+            "saClmNodeIsMember:Ur",
+            "saClmNodeInitialViewNumber:Qr",
+            "saClmNodeID:Ur",
             "saClmNodeEE:N",
-            "saClmNodeAdminState:U",
+            "saClmNodeDisableReboot:U",
+            "saClmNodeCurrAddressFamily:Ur",
+            "saClmNodeCurrAddress:Sr",
+            "saClmNodeBootTimeStamp:Tr",
+            "saClmNodeAdminState:Urp",
+            "saClmNodeAddressFamily:U",
+            "saClmNodeAddress:S",
         ],
     ),
     (
@@ -335,6 +346,9 @@ fn attr(spec: &str, rdn: bool) -> AttrDef {
     }
     if mods.contains('m') {
         f |= flags::MULTI_VALUE;
+    }
+    if mods.contains('p') {
+        f |= flags::PERSISTENT;
     }
     AttrDef {
         name: name.to_string(),
@@ -427,7 +441,12 @@ pub fn system_ops() -> Vec<Op> {
         st.apply(op);
     }
     let objs = super::load::load_xml(&st, &base_xml(), false).expect("built-in model is valid");
+    for op in &objs {
+        st.apply(op);
+    }
     ops.extend(objs);
+    let now_ns = crate::clock::unix_now().as_nanos() as i64;
+    ops.extend(crate::clm::membership::initial_ops(&st, now_ns));
     ops
 }
 

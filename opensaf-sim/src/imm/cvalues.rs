@@ -4,6 +4,7 @@
 
 use std::ffi::{c_char, c_void, CStr, CString};
 
+use opensaf_sys::SaAisErrorT as Ais;
 use opensaf_sys::{
     SaAnyT, SaImmAttrModificationT_2, SaImmAttrValueT, SaImmAttrValuesT_2, SaImmValueTypeT, SaNameT,
 };
@@ -11,7 +12,6 @@ use opensaf_sys::{
 use super::model::{Value, ValueType};
 use super::ImmError;
 use crate::names::{self, OwnedName};
-use opensaf_sys::SaAisErrorT as Ais;
 
 /// More values or attributes than this in one call is refused (bounded memory).
 pub const MAX_ITEMS: usize = 1 << 20;

@@ -6,6 +6,7 @@ use std::sync::mpsc::Sender;
 use std::sync::{Condvar, Mutex, OnceLock};
 use std::time::Duration;
 
+use opensaf_sys::SaAisErrorT as Ais;
 use opensaf_sys::{SaImmAdminOperationParamsT_2, SaImmOiCallbacksT_2, SaImmValueTypeT};
 
 use super::cvalues::{CAttrs, InAttr, InMod};
@@ -21,7 +22,6 @@ use crate::instance::{self, Instance};
 use crate::mutex::lock;
 use crate::names::{self, OwnedName};
 use crate::process::{process_alive, self_identity};
-use opensaf_sys::SaAisErrorT as Ais;
 
 /// An administrative operation waiting for its implementer.
 pub struct AdminRequest {
@@ -60,23 +60,15 @@ fn bad_handle() -> ImmError {
     ImmError::new(Ais::BAD_HANDLE, "unknown, finalized or stale OI handle")
 }
 
-/// The IMM version the libraries implement (A.02.17).
+/// The IMM version the OM and OI libraries implement (A.02.17): release 'A' major 2 is
+/// accepted.
 pub const IMM_VERSION: (u8, u8, u8) = (b'A', 2, 17);
-
-/// Version negotiation shared by OM and OI: release 'A' major 2 accepted; the supported
-/// version is written back either way.
-pub fn negotiate(release: u8, major: u8) -> Result<(), Ais> {
-    if release == IMM_VERSION.0 && major == IMM_VERSION.1 {
-        Ok(())
-    } else {
-        Err(Ais::VERSION)
-    }
-}
 
 /// Creates a handle; `callbacks` may hold NULLs.
 pub fn initialize(callbacks: SaImmOiCallbacksT_2) -> Result<u64, ImmError> {
     let inst = instance::get().map_err(|c| ImmError::new(c, "simulated IMM is down"))?;
     inst.reload_config();
+    inst.imm_reachable()?;
     inst.server_call("saImmOiInitialize_2", || {
         let efd =
             EventFd::new().map_err(|e| ImmError::new(Ais::NO_MEMORY, format!("eventfd: {e}")))?;
@@ -247,9 +239,10 @@ pub fn finalize(h: u64) -> Result<(), ImmError> {
     Ok(())
 }
 
-/// The `fault bad-handle` effect: every OI handle turns stale, its implementer name is
-/// released, and its selection object fires so the application dispatches and learns.
-pub fn make_all_stale(inst: &Instance) -> usize {
+/// The `fault bad-handle` effect (and a node's IMM leaving the cluster): every OI handle
+/// turns stale, its implementer name is released, and its selection object fires so the
+/// application dispatches and learns. Returns the names released.
+pub fn make_all_stale(inst: &Instance) -> Vec<String> {
     let released: Vec<(String, u64)> = {
         let mut r = lock(&registry().0);
         let mut out = Vec::new();
@@ -272,7 +265,7 @@ pub fn make_all_stale(inst: &Instance) -> usize {
     for (n, h) in &released {
         release_name(inst, n, *h);
     }
-    released.len()
+    released.into_iter().map(|(n, _)| n).collect()
 }
 
 fn long_dns(st: &ImmState) -> bool {

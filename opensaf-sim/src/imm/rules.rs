@@ -1,8 +1,9 @@
 //! IMM naming and class-definition rules, as real IMM enforces them.
 
+use opensaf_sys::SaAisErrorT as Ais;
+
 use super::model::{flags, AttrDef, Category, ClassDef, ValueType};
 use super::ImmError;
-use opensaf_sys::SaAisErrorT as Ais;
 
 /// Longest RDN and DN without long-DN support.
 pub const MAX_RDN: usize = 64;

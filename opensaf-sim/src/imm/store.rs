@@ -14,10 +14,11 @@ use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
+use opensaf_sys::SaAisErrorT as Ais;
+
 use super::journal::{self, encode_record, Op, MAGIC};
 use super::state::ImmState;
 use super::ImmError;
-use opensaf_sys::SaAisErrorT as Ais;
 
 pub const JOURNAL: &str = "imm.journal";
 pub const LOCK: &str = "imm.lock";

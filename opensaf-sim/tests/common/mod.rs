@@ -58,6 +58,9 @@ impl Env {
     pub fn oi(&self) -> &'static ImmOiApi {
         self.apis.imm_oi
     }
+    pub fn clm(&self) -> &'static ClmApi {
+        self.apis.clm
+    }
 
     /// Runs the CLI on this test's state directory.
     pub fn cli(&self, args: &[&str]) -> Output {

@@ -340,3 +340,57 @@ fn check_const_value(r: &mut Report, c: &Const, text: &str, decl: &Declared, rec
         }),
     }
 }
+
+/// The record's facts about the names `ours` selects that the project does not declare
+/// both in its C headers and in the Rust bindings (so neither check above could compare
+/// them). The other direction of `check_rust`: it proves what is declared, this proves
+/// that a whole API (CLM) is declared.
+pub fn undeclared(inputs: &Inputs, rec: &Record, ours: impl Fn(&str) -> bool) -> Vec<String> {
+    let Inputs {
+        decl,
+        lib_consts,
+        headers,
+        ..
+    } = inputs;
+    let mut out = Vec::new();
+    let rust_type = |t: &str| {
+        decl.records.contains_key(t) || decl.enums.contains_key(t) || decl.aliases.contains_key(t)
+    };
+    let types = rec
+        .typedefs
+        .keys()
+        .chain(rec.layouts.keys())
+        .chain(rec.fields.keys());
+    for t in types.filter(|t| ours(t)) {
+        if !headers.typedefs.contains(t) {
+            out.push(format!("type {t} is not declared in the headers"));
+        }
+        if !rust_type(t) {
+            out.push(format!("type {t} is not in bindings.rs"));
+        }
+    }
+    for c in rec.enum_constants.keys().filter(|c| ours(c)) {
+        if !decl.enums.values().flatten().any(|(n, _)| n == c) {
+            out.push(format!("enum constant {c} is not in bindings.rs"));
+        }
+    }
+    for m in rec.macros.keys().filter(|m| ours(m)) {
+        if !headers.macros.contains(m) {
+            out.push(format!("macro {m} is not declared in the headers"));
+        }
+        if !decl.consts.iter().chain(lib_consts).any(|c| &c.name == m) {
+            out.push(format!("macro {m} has no Rust constant"));
+        }
+    }
+    for f in rec.functions.keys().filter(|f| ours(f)) {
+        if !headers.functions.contains(f) {
+            out.push(format!("function {f} is not declared in the headers"));
+        }
+        if !decl.functions.contains_key(f) {
+            out.push(format!("function {f} has no {f}_fn type in bindings.rs"));
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
