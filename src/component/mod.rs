@@ -23,7 +23,7 @@ use crate::config::Config;
 use crate::flag::ChangeFlag;
 use crate::netlink::{Monitor, MonitorOptions};
 use crate::osaf::{Amf, Recovery, RetryPolicy};
-use crate::sync::{NodeSpec, ReportFn, SyncHandle, SyncSettings};
+use crate::sync::{clm_connect, MembershipSettings, NodeSpec, ReportFn, SyncHandle, SyncSettings};
 
 use crate::sys::{poll, Doorbell, Signals};
 use callbacks::AmfCallbacks;
@@ -48,6 +48,15 @@ const STOP_GRACE: Duration = Duration::from_millis(500);
 /// Initialize, register and healthcheck start must all fit in AMF's instantiate timeout
 /// (10 s in the sample model), so their TRY_AGAIN retries share one budget.
 const STARTUP_BUDGET: Duration = Duration::from_secs(8);
+/// CLM calls are retried this long; the worker tries again a second later (CLM runs on the
+/// worker thread, between syncs).
+const CLM_POLICY: RetryPolicy = RetryPolicy {
+    total: Duration::from_secs(1),
+    interval: Duration::from_millis(100),
+    max_interval: Duration::from_millis(500),
+    busy_interval: Duration::from_millis(500),
+    stop: None,
+};
 
 /// Runs the component until AMF terminates it or a signal asks it to stop. `signals` must
 /// have been created before any thread was started (see [`Signals::new`]).
@@ -91,6 +100,11 @@ pub fn run(cfg: &Config, apis: Apis, opts: Options, signals: Signals) -> Result<
         max_dn: cfg.max_dn(),
         policy: policy.clone(),
         on_report: opts.on_report,
+        membership: Some(MembershipSettings {
+            grace: cfg.depart_grace,
+            stagger: cfg.depart_stagger,
+            connect: clm_connect(apis, CLM_POLICY),
+        }),
     };
     let sync = SyncHandle::spawn(settings, apis, flag.clone(), monitor.clone(), wake.clone())
         .map_err(|e| format!("sync worker: {e}"))?;

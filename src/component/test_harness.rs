@@ -86,6 +86,7 @@ impl<'s> Component<'s> {
             max_dn: 255,
             policy: sim.policy(),
             on_report: None,
+            membership: None,
         };
         let flag = Arc::new(ChangeFlag::new_clear());
         let monitor = Monitor::spawn(Arc::new(ChangeFlag::new_clear()), MonitorOptions::default());

@@ -13,6 +13,7 @@ use crossbeam_channel::Receiver;
 
 use super::counters::NodeCounters;
 use super::imm_session::ImmSession;
+use super::membership_task::{MembershipTask, Turn};
 use super::{CsiAnswer, NodeTarget, Request, Status, SyncError, SyncReport, SyncSettings};
 use crate::diff::{diff, Change};
 use crate::flag::{ChangeFlag, Pending};
@@ -50,6 +51,7 @@ pub(super) struct Worker {
     settings: SyncSettings,
     /// The node object and implementer name, resolved before the worker starts.
     target: NodeTarget,
+    membership: Option<MembershipTask>,
     flag: Arc<ChangeFlag>,
     monitor: Arc<Monitor>,
     snap: Snapshotter,
@@ -78,8 +80,13 @@ impl OiHandler for AdminOps {
 }
 
 impl Worker {
-    pub fn new(settings: SyncSettings, target: NodeTarget, apis: Apis, parts: Parts) -> Worker {
+    pub fn new(mut settings: SyncSettings, target: NodeTarget, apis: Apis, parts: Parts) -> Worker {
         let session = ImmSession::new(apis, target.clone(), settings.policy.clone(), true);
+        let membership = settings.membership.take().map(|m| {
+            let me = target.node_dn.rdn_value();
+            let (parent, max, policy) = (target.parent.clone(), settings.max_dn, &settings.policy);
+            MembershipTask::new(m, &me, parent, max, apis, policy.clone())
+        });
         let Parts {
             snap,
             flag,
@@ -91,6 +98,7 @@ impl Worker {
         Worker {
             settings,
             target,
+            membership,
             flag,
             monitor,
             snap,
@@ -109,8 +117,11 @@ impl Worker {
         }
         loop {
             let mut fds = vec![self.inbox.bell.as_fd().as_raw_fd()];
-            fds.extend(self.session.selection_fd());
-            let ready = match poll(&fds, -1) {
+            let oi_fd = self.session.selection_fd();
+            fds.extend(oi_fd);
+            let clm_fd = self.membership.as_ref().and_then(MembershipTask::fd);
+            fds.extend(clm_fd);
+            let ready = match poll(&fds, self.membership_timeout()) {
                 Ok(r) => r,
                 Err(e) => {
                     // A dead OI descriptor (e.g. after BAD_HANDLE): the next sync makes
@@ -121,6 +132,8 @@ impl Worker {
                     continue;
                 }
             };
+            let oi_ready = oi_fd.is_some() && ready[1];
+            let clm_ready = clm_fd.is_some() && ready[fds.len() - 1];
             if ready[0] {
                 self.inbox.bell.drain();
                 while let Ok(req) = self.inbox.rx.try_recv() {
@@ -145,9 +158,10 @@ impl Worker {
                     }
                 }
             }
-            if ready.get(1) == Some(&true) {
+            if oi_ready {
                 self.serve_admin_ops();
             }
+            self.follow_membership(clm_ready);
         }
     }
 
@@ -190,6 +204,14 @@ impl Worker {
     /// Returns whether IMM now matches the kernel.
     fn sync(&mut self, force: bool) -> bool {
         if !self.status.active.load(Ordering::Acquire) {
+            return false;
+        }
+        if self
+            .membership
+            .as_ref()
+            .is_some_and(MembershipTask::out_of_cluster)
+        {
+            // IMM is cut off from this node; the flag stays raised for its return.
             return false;
         }
         let pending = match self.flag.take() {
@@ -325,5 +347,33 @@ impl Worker {
             self.target.node_dn
         );
         self.session.handle_lost();
+    }
+
+    /// Cluster membership and acting for departed nodes, after every wake-up.
+    fn follow_membership(&mut self, ready: bool) {
+        let active = self.status.active.load(Ordering::Acquire);
+        let Some(m) = self.membership.as_mut() else {
+            return;
+        };
+        if m.run(ready, active) == Turn::Back {
+            // Another node may have acted for this one meanwhile.
+            self.session.forget_view();
+            self.flag.raise_resync();
+            self.sync(true);
+        }
+    }
+
+    /// The poll timeout (ms) until membership has something due; -1: none.
+    fn membership_timeout(&self) -> i32 {
+        let active = self.status.active.load(Ordering::Acquire);
+        match self.membership.as_ref().and_then(|m| m.due(active)) {
+            None => -1,
+            Some(t) => {
+                t.saturating_duration_since(Instant::now())
+                    .as_millis()
+                    .min(60_000) as i32
+                    + 1
+            }
+        }
     }
 }

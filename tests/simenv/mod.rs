@@ -140,9 +140,14 @@ impl SimEnv {
 
     /// The interface objects under the node object, by (unescaped) interface name.
     pub fn imm_interfaces(&self) -> Table {
+        self.imm_interfaces_of(NODE_DN)
+    }
+
+    /// The interface objects under node object `node_dn`, by (unescaped) interface name.
+    pub fn imm_interfaces_of(&self, node_dn: &str) -> Table {
         self.read(|st| {
             let mut out = Table::new();
-            for dn in st.children.get(NODE_DN).into_iter().flatten() {
+            for dn in st.children.get(node_dn).into_iter().flatten() {
                 let Some(o) = st.objects.get(dn) else {
                     continue;
                 };
@@ -181,9 +186,14 @@ impl SimEnv {
 
     /// The node object's counters (syncs, objectsCreated, ...).
     pub fn counters(&self) -> BTreeMap<String, u64> {
+        self.counters_of(NODE_DN)
+    }
+
+    /// Node object `node_dn`'s counters.
+    pub fn counters_of(&self, node_dn: &str) -> BTreeMap<String, u64> {
         self.read(|st| {
             let mut out = BTreeMap::new();
-            if let Some(o) = st.objects.get(NODE_DN) {
+            if let Some(o) = st.objects.get(node_dn) {
                 for name in macsync::model::COUNTER_ATTRS {
                     if let Some([Value::Uint64(n)]) = o.get(name) {
                         out.insert(name.to_string(), *n);
