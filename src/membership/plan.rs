@@ -202,6 +202,12 @@ impl Planner {
         }
     }
 
+    /// When [`Planner::wants_imm_read`] turns true with nothing else happening (for the
+    /// caller's poll timeout); None: IMM was never read with membership known.
+    pub fn next_imm_read(&self) -> Option<Instant> {
+        self.imm_read.map(|t| t + self.s.reread)
+    }
+
     /// Whether `node` is a CLM member now.
     pub fn is_member(&self, node: &str) -> bool {
         self.members.as_ref().is_some_and(|m| m.contains(node))

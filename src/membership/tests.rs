@@ -285,6 +285,7 @@ fn imm_is_read_at_start_after_each_departure_and_now_and_then() {
         "membership known now: placing the earlier read is no read"
     );
     p.imm_nodes([("SC-1", Some(Live))], t0);
+    assert_eq!(p.next_imm_read(), Some(t0 + s(60.0)));
     assert!(!p.wants_imm_read(t0 + s(59.0)));
     assert!(p.wants_imm_read(t0 + s(60.0)), "now and then");
     p.imm_nodes(Vec::<(String, Option<MirrorState>)>::new(), t0 + s(60.0));

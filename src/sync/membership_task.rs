@@ -99,14 +99,22 @@ impl MembershipTask {
         self.out
     }
 
-    /// When [`MembershipTask::run`] has something to do without a wake-up of the fd.
+    /// When [`MembershipTask::run`] has something to do without a wake-up of the fd: a new
+    /// source, and while `active` a node due or the periodic read of the node objects.
     pub fn due(&self, active: bool) -> Option<Instant> {
-        let acting = if active {
-            self.planner.next_due()
-        } else {
-            None
+        let (acting, read) = match (active, self.source.is_some()) {
+            (true, true) => {
+                let read = self.planner.next_imm_read();
+                // Not before a failed read's pause is over.
+                let read = read.map(|t| self.read_after.map_or(t, |r| r.max(t)));
+                (self.planner.next_due(), read)
+            }
+            _ => (None, None),
         };
-        [self.reconnect_at, acting].into_iter().flatten().min()
+        [self.reconnect_at, acting, read]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// Follows membership (`ready`: the source's fd is readable) and, while `active`, acts
