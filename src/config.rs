@@ -222,16 +222,19 @@ impl Config {
     /// The parent DN (if any) and this node's object DN, as IMM will see them (`node` must
     /// have been resolved).
     pub fn node_dns(&self) -> Result<(Option<crate::osaf::Dn>, crate::osaf::Dn), String> {
-        let max = self.max_dn();
-        let parent = self
-            .parent_dn
-            .as_deref()
-            .map(|p| crate::osaf::Dn::parse(p, max))
-            .transpose()
-            .map_err(|e| format!("--parent-dn: {e}"))?;
-        let node = crate::model::node_dn(&self.node, parent.as_ref(), max)
+        let parent = self.parent()?;
+        let node = crate::model::node_dn(&self.node, parent.as_ref(), self.max_dn())
             .map_err(|e| format!("node name: {e}"))?;
         Ok((parent, node))
+    }
+
+    /// The parent DN (if any), as IMM will see it.
+    pub fn parent(&self) -> Result<Option<crate::osaf::Dn>, String> {
+        self.parent_dn
+            .as_deref()
+            .map(|p| crate::osaf::Dn::parse(p, self.max_dn()))
+            .transpose()
+            .map_err(|e| format!("--parent-dn: {e}"))
     }
 
     /// The longest DN IMM will take with this configuration.

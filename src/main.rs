@@ -96,9 +96,7 @@ fn main() -> ExitCode {
         Mode::Component => opensaf_sys::Apis::load()
             .map_err(|e| e.to_string())
             .and_then(|apis| {
-                let id = interim_amf_identity(&cfg.node, apis)?;
-                id.log();
-                cfg.node = id.name;
+                // The node name, unless given, is resolved by the sync worker (from AMF).
                 let opts = Options {
                     test_hooks: std::env::var("MACSYNC_TEST_HOOKS").is_ok_and(|v| v == "1"),
                     ..Default::default()
@@ -114,42 +112,6 @@ fn main() -> ExitCode {
             }
             eprintln!("macsync: {e}");
             ExitCode::FAILURE
-        }
-    }
-}
-
-/// INTERIM, until the sync worker resolves the node itself (issue 9 wiring): the AMF node
-/// hosting this component's SU, read before AMF registration, within a few seconds.
-fn interim_amf_identity(
-    explicit: &str,
-    apis: opensaf_sys::Apis,
-) -> Result<identity::Identity, String> {
-    use macsync::osaf::{ImmOm, RetryPolicy};
-    use std::time::{Duration, Instant};
-    if !explicit.is_empty() {
-        return Ok(identity::Identity {
-            name: explicit.to_string(),
-            source: identity::Source::Configured,
-        });
-    }
-    let comp = std::env::var("SA_AMF_COMPONENT_NAME").map_err(|_| {
-        "no node name: SA_AMF_COMPONENT_NAME is not set (AMF sets it); outside AMF give --node"
-            .to_string()
-    })?;
-    let budget = Duration::from_secs(5);
-    let deadline = Instant::now() + budget;
-    let policy = RetryPolicy {
-        total: budget,
-        ..Default::default()
-    };
-    let om = ImmOm::initialize(apis.imm_om, apis.imm_oi, policy).map_err(|e| e.to_string())?;
-    loop {
-        match identity::under_amf(explicit, &comp, &om) {
-            Ok(id) => return Ok(id),
-            Err(identity::AmfIdentityError::NotYet(_)) if Instant::now() < deadline => {
-                std::thread::sleep(Duration::from_millis(100))
-            }
-            Err(e) => return Err(format!("{e} (the node name is not guessed under AMF)")),
         }
     }
 }

@@ -118,14 +118,15 @@ pub fn node_dn(node: &str, parent: Option<&Dn>, max: usize) -> Result<Dn, DnErro
     Dn::child(parent, NODE_RDN, node.as_bytes(), max)
 }
 
-/// The node object as its own macsync creates it: the RDN, zero counters, and LIVE.
-pub fn node_create_attrs(node_dn: &Dn, me: &str, now_ns: i64) -> Vec<Attr> {
+/// The node object as its own macsync creates it: the RDN and zero counters. Its state is
+/// left at the class default (0: not current): LIVE is written with the first sync that made
+/// the interface objects under it match the kernel, not before.
+pub fn node_create_attrs(node_dn: &Dn) -> Vec<Attr> {
     let mut attrs = vec![Attr::one(
         NODE_RDN,
         AttrValue::Str(node_dn.rdn().to_string()),
     )];
     attrs.extend(Counters::default().attrs(0));
-    attrs.extend(MirrorState::Live.attrs(now_ns, me));
     attrs
 }
 
@@ -420,16 +421,16 @@ mod tests {
     }
 
     #[test]
-    fn the_node_object_is_created_live() {
+    fn the_node_object_is_created_with_zero_counters_and_not_yet_current() {
         let dn = node_dn("SC-1", None, crate::osaf::MAX_DN).unwrap();
-        let attrs = node_create_attrs(&dn, "SC-1", 5);
+        let attrs = node_create_attrs(&dn);
         assert_eq!(
             attrs[0],
             Attr::one(NODE_RDN, AttrValue::Str("macSyncNodeId=SC-1".into()))
         );
         let state = NodeState::from_attrs(&attrs);
-        assert_eq!(state.state, Some(MirrorState::Live));
-        assert_eq!((state.time_ns, state.by.as_str()), (5, "SC-1"));
+        assert_eq!(state.state, None, "LIVE only once the first sync is done");
+        assert!(!state.is_current("SC-1"));
         assert_eq!(Counters::from_attrs(&attrs), Counters::default());
     }
 }

@@ -828,6 +828,80 @@ fn defaults_find_macsync_next_to_script_and_derive_logs_from_log_file() {
         .contains(&format!("cleanup: macsync pid {pid} stopped")));
 }
 
+/// OpenSAF installed under `<sandbox>/osaf`, as `../shared/opensaf` installs it: its
+/// `osafdir.conf` (found through `OPENSAF_PREFIX`) names the configuration directory,
+/// holding `node_name` when given, and the log directory. Returns the log directory.
+fn prefix_install(sb: &mut Sandbox, node_name: Option<&str>) -> PathBuf {
+    let prefix = sb.dir.join("osaf");
+    let conf_dir = prefix.join("etc/opensaf");
+    fs::create_dir_all(&conf_dir).expect("mkdir conf dir");
+    let conf = format!(
+        "#!/bin/sh\n# do not edit! generated automatically!\nprefix=\"{}\"\n\
+         sysconfdir=\"${{prefix}}/etc\"\nlocalstatedir=\"$prefix/var\"\n\
+         pkgsysconfdir=\"${{sysconfdir}}/opensaf\"\npkglogdir=\"${{localstatedir}}/log/opensaf\"\n",
+        prefix.display()
+    );
+    fs::write(conf_dir.join("osafdir.conf"), conf).expect("write osafdir.conf");
+    if let Some(n) = node_name {
+        fs::write(conf_dir.join("node_name"), n).expect("write node_name");
+    }
+    sb.set("OPENSAF_PREFIX", &prefix);
+    prefix.join("var/log/opensaf")
+}
+
+/// The `--log-file` an instantiate passes to macsync (and where its console log goes).
+fn default_log(sb: &Sandbox) -> (PathBuf, PathBuf) {
+    sb.clc(&["instantiate"]).expect_code(0, "instantiate");
+    let pid = sb.recorded_pid();
+    let record = sb.record(pid);
+    assert_eq!(record.argv.len(), 2, "{:?}", record.argv);
+    let console = fd_target(pid, 1);
+    sb.clc(&["cleanup"]).expect_code(0, "cleanup");
+    sb.assert_gone(pid);
+    (PathBuf::from(&record.argv[1]), console)
+}
+
+#[test]
+fn default_log_is_named_after_opensafs_node_name_found_as_the_install_finds_it() {
+    let mut sb = Sandbox::new("nodename", Fake::Runs);
+    for var in ["MACSYNC_NODE", "MACSYNC_LOG_FILE", "MACSYNC_CONSOLE_LOG"] {
+        sb.env.remove(var);
+    }
+    // Its first word, as OpenSAF reads it (a blank first line, no final newline).
+    let logs = prefix_install(&mut sb, Some("\n  SC-7 spare words"));
+    let (log, console) = default_log(&sb);
+    assert_eq!(log, logs.join("macsync-SC-7.log"));
+    assert_eq!(console, logs.join("macsync-SC-7.out"));
+
+    // OPENSAF_CONF_DIR names the configuration directory itself.
+    let other = sb.dir.join("conf");
+    fs::create_dir_all(&other).expect("mkdir");
+    fs::write(other.join("node_name"), "PL-9\n").expect("write node_name");
+    sb.set("OPENSAF_CONF_DIR", &other);
+    assert_eq!(default_log(&sb).0, logs.join("macsync-PL-9.log"));
+
+    // MACSYNC_NODE wins.
+    sb.set("MACSYNC_NODE", "PL-3");
+    assert_eq!(default_log(&sb).0, logs.join("macsync-PL-3.log"));
+    sb.env.remove("MACSYNC_NODE");
+
+    // No node_name: the host name.
+    fs::remove_file(other.join("node_name")).expect("rm node_name");
+    let host = Command::new("uname").arg("-n").output().expect("uname -n");
+    let host: String = String::from_utf8_lossy(&host.stdout)
+        .trim()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    assert_eq!(default_log(&sb).0, logs.join(format!("macsync-{host}.log")));
+}
+
 #[test]
 fn bare_macsync_bin_is_looked_up_in_path() {
     let mut sb = Sandbox::new("path", Fake::Runs);

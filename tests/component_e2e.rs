@@ -376,16 +376,20 @@ fn quiesced_is_answered_in_time_while_imm_retries_and_nothing_is_written_after()
         "{:?}",
         env.events_named("cb-timeout")
     );
-    // One delayed IMM call (1 s) may still be running; the retries behind it are abandoned.
-    // (The AMF thread's own fallback would only answer after 3 s.)
+    // One delayed IMM call (1 s) may still be running, then comes the one STOPPED write
+    // (1 s, no retries); the retries behind them are abandoned. The AMF thread's own
+    // fallback would only answer after 3 s.
     assert!(
-        took < Duration::from_millis(2500),
+        took < Duration::from_millis(2900),
         "answered after {took:?}"
     );
     assert!(
         !env.log().contains("answered AMF before it returned"),
         "fallback used"
     );
+    // STOPPED could not be written (TRY_AGAIN): the implementer name is let go instead.
+    assert!(env.log().contains("mirrorState STOPPED not written"));
+    assert!(!env.implementer_held("macsync-SC-1"));
     // Quiesced: IMM is no longer written, even once IMM works again.
     env.sim_ok(&["fault", "clear"]);
     let before = (env.journal_bytes(), if_writes(&env));
@@ -541,9 +545,24 @@ fn an_imm_call_hanging_past_the_answer_deadline_does_not_delay_the_csi_answer() 
     assert_eq!(cb_responses(&env, "csi-set-quiesced").len(), 1);
     assert!(env.events_named("cb-late-response").is_empty());
     assert!(env.events_named("cb-timeout").is_empty());
+    // Too late to write STOPPED before the answer: the implementer name is let go instead,
+    // so IMM shows the objects detached rather than LIVE.
+    assert!(
+        !env.implementer_held("macsync-SC-1"),
+        "{}",
+        tail(&env.log(), 20)
+    );
+    assert!(env.log().contains("mirrorState STOPPED not written"));
     env.sim_ok(&["fault", "clear"]);
     env.sim_ok(&["amf", "csi-active"]);
     env.wait_mirrored(Duration::from_secs(15), "after re-activation");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while env.node_state(NODE_DN) != Some((1, "SC-1".into(), "macsync-SC-1".into()))
+        || !env.implementer_held("macsync-SC-1")
+    {
+        assert!(Instant::now() < deadline, "not LIVE again");
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 // The scenarios shared with the real-cluster tests (tests/cluster.rs), on the simulator.

@@ -77,6 +77,50 @@ fn project_amf_model_loads_if_present() {
     std::fs::remove_dir_all(&d).unwrap();
 }
 
+#[test]
+fn an_su_pinned_to_a_node_is_hosted_by_it() {
+    let f = samples().join("macsync-amf.xml");
+    let d = temp("hostedby");
+    let (ok, _, err) = sim(&d, &["immcfg", "-f", f.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    let hosted = |su: &str| {
+        let (ok, out, err) = sim(&d, &["immlist", "-a", "saAmfSUHostedByNode", su]);
+        assert!(ok, "{err}");
+        out
+    };
+    for n in ["SC-1", "SC-2", "PL-3"] {
+        assert_eq!(
+            hosted(&format!("safSu={n},safSg=macsync,safApp=macsync")),
+            format!("saAmfSUHostedByNode=safAmfNode={n},safAmfCluster=myAmfCluster\n")
+        );
+    }
+    // A runtime attribute: AMF sets it, a configuration file or immcfg cannot.
+    let su = "safSu=SC-1,safSg=macsync,safApp=macsync";
+    let (ok, _, _) = sim(
+        &d,
+        &[
+            "immcfg",
+            "-a",
+            "saAmfSUHostedByNode=safAmfNode=PL-3,safAmfCluster=myAmfCluster",
+            su,
+        ],
+    );
+    assert!(!ok, "saAmfSUHostedByNode is not writable");
+    // Moved to a node group: AMF would pick the node at instantiation; no value until then.
+    let group = "saAmfSUHostNodeOrNodeGroup=safAmfNodeGroup=AllNodes,safAmfCluster=myAmfCluster";
+    let (ok, _, err) = sim(&d, &["immcfg", "-a", group, su]);
+    assert!(ok, "{err}");
+    assert_eq!(hosted(su), "saAmfSUHostedByNode=<Empty>\n");
+    let node = "saAmfSUHostNodeOrNodeGroup=safAmfNode=PL-4,safAmfCluster=myAmfCluster";
+    let (ok, _, err) = sim(&d, &["immcfg", "-a", node, su]);
+    assert!(ok, "{err}");
+    assert_eq!(
+        hosted(su),
+        "saAmfSUHostedByNode=safAmfNode=PL-4,safAmfCluster=myAmfCluster\n"
+    );
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
 const HEAD: &str = r#"<?xml version="1.0" encoding="utf-8"?>
 <imm:IMM-contents xmlns:imm="http://www.saforum.org/IMMSchema">"#;
 const TAIL: &str = "</imm:IMM-contents>";

@@ -66,9 +66,9 @@ impl AmfCallbacks {
         // Stop writes now; the worker answers once its current IMM call has returned.
         self.status.active.store(false, Ordering::Release);
         self.status.halt.store(true, Ordering::Release);
-        let answer = Arc::new(CsiAnswer::new(*amf, inv, quiescing));
-        self.unanswered
-            .push((Instant::now() + CSI_ANSWER_WITHIN, answer.clone()));
+        let due = Instant::now() + CSI_ANSWER_WITHIN;
+        let answer = Arc::new(CsiAnswer::new(*amf, inv, quiescing, due));
+        self.unanswered.push((due, answer.clone()));
         self.sync.request(Request::Deactivate { answer });
     }
 

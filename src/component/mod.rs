@@ -21,14 +21,18 @@ use opensaf_sys::{Apis, SaDispatchFlagsT};
 
 use crate::config::Config;
 use crate::flag::ChangeFlag;
-use crate::model;
 use crate::netlink::{Monitor, MonitorOptions};
 use crate::osaf::{Amf, Recovery, RetryPolicy};
-use crate::sync::{NodeTarget, ReportFn, SyncHandle, SyncSettings};
+use crate::sync::{clm_connect, MembershipSettings, NodeSpec, ReportFn, SyncHandle, SyncSettings};
 
 use crate::sys::{poll, Doorbell, Signals};
 use callbacks::AmfCallbacks;
 pub use health::{Health, Verdict};
+
+#[cfg(all(test, feature = "sim"))]
+mod lifecycle_tests;
+#[cfg(all(test, feature = "sim"))]
+mod test_harness;
 
 /// Extra behaviour for tests and the `--sim` mode.
 #[derive(Default)]
@@ -44,13 +48,28 @@ const STOP_GRACE: Duration = Duration::from_millis(500);
 /// Initialize, register and healthcheck start must all fit in AMF's instantiate timeout
 /// (10 s in the sample model), so their TRY_AGAIN retries share one budget.
 const STARTUP_BUDGET: Duration = Duration::from_secs(8);
+/// CLM calls are retried this long; the worker tries again a second later (CLM runs on the
+/// worker thread, between syncs).
+const CLM_POLICY: RetryPolicy = RetryPolicy {
+    total: Duration::from_secs(1),
+    interval: Duration::from_millis(100),
+    max_interval: Duration::from_millis(500),
+    busy_interval: Duration::from_millis(500),
+    stop: None,
+};
 
 /// Runs the component until AMF terminates it or a signal asks it to stop. `signals` must
 /// have been created before any thread was started (see [`Signals::new`]).
 /// Errors are one line, for `macsync: <error>` and the log.
+///
+/// `cfg.node` may be empty: the sync worker then reads the node name from IMM (the AMF node
+/// hosting this component's SU) before its first write, so registration never waits for
+/// IMM.
 pub fn run(cfg: &Config, apis: Apis, opts: Options, signals: Signals) -> Result<(), String> {
-    let max = cfg.max_dn();
-    let (parent, node_dn) = cfg.node_dns()?;
+    let parent = cfg.parent()?;
+    if !cfg.node.is_empty() {
+        cfg.node_dns()?;
+    }
     let flag = Arc::new(ChangeFlag::new_raised());
     let monitor = Arc::new(
         Monitor::spawn(flag.clone(), MonitorOptions::default())
@@ -62,21 +81,6 @@ pub fn run(cfg: &Config, apis: Apis, opts: Options, signals: Signals) -> Result<
     );
     let wake = Arc::new(Doorbell::new().map_err(|e| format!("eventfd: {e}"))?);
     let policy = RetryPolicy::default();
-    let settings = SyncSettings {
-        target: NodeTarget {
-            node_dn: node_dn.clone(),
-            parent,
-            implementer: model::implementer_name(&cfg.node),
-        },
-        filter: cfg.filter.clone(),
-        max_dn: max,
-        policy: policy.clone(),
-        on_report: opts.on_report,
-    };
-    let sync = SyncHandle::spawn(settings, apis, flag.clone(), monitor.clone(), wake.clone())
-        .map_err(|e| format!("sync worker: {e}"))?;
-    let status = sync.status.clone();
-
     let deadline = Instant::now() + STARTUP_BUDGET;
     let startup = || RetryPolicy {
         total: deadline.saturating_duration_since(Instant::now()),
@@ -86,6 +90,25 @@ pub fn run(cfg: &Config, apis: Apis, opts: Options, signals: Signals) -> Result<
     let comp = amf
         .component_name()
         .map_err(|e| format!("{e} (is SA_AMF_COMPONENT_NAME set? AMF sets it)"))?;
+    let settings = SyncSettings {
+        node: NodeSpec {
+            explicit: cfg.node.clone(),
+            component: comp.clone(),
+            parent,
+        },
+        filter: cfg.filter.clone(),
+        max_dn: cfg.max_dn(),
+        policy: policy.clone(),
+        on_report: opts.on_report,
+        membership: Some(MembershipSettings {
+            grace: cfg.depart_grace,
+            stagger: cfg.depart_stagger,
+            connect: clm_connect(apis, CLM_POLICY),
+        }),
+    };
+    let sync = SyncHandle::spawn(settings, apis, flag.clone(), monitor.clone(), wake.clone())
+        .map_err(|e| format!("sync worker: {e}"))?;
+    let status = sync.status.clone();
     amf.register(&comp, &startup()).map_err(|e| e.to_string())?;
     amf.healthcheck_start(
         &comp,
@@ -94,7 +117,7 @@ pub fn run(cfg: &Config, apis: Apis, opts: Options, signals: Signals) -> Result<
         &startup(),
     )
     .map_err(|e| format!("{e} (healthcheck key '{}')", cfg.healthcheck_key))?;
-    log::info!("registered {comp}; node object {node_dn}");
+    log::info!("registered {comp}");
     let amf_fd = amf.selection_fd().map_err(|e| e.to_string())?;
 
     let health = Health {

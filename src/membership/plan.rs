@@ -120,7 +120,7 @@ impl Planner {
             self.left(n, now);
         }
         let unplaced = std::mem::take(&mut self.unplaced);
-        self.imm_nodes(unplaced.into_iter().map(|n| (n, None)), now);
+        self.place(unplaced.into_iter().map(|n| (n, None)), now);
     }
 
     /// One membership change (a CLM track callback's item).
@@ -157,6 +157,16 @@ impl Planner {
             self.imm_read = Some(now);
             self.imm_stale = false;
         }
+        self.place(nodes, now);
+    }
+
+    /// Takes node objects read from IMM (see [`Planner::imm_nodes`]) into account, without
+    /// counting as a read (nodes read before membership was known are placed this way).
+    fn place<I, S>(&mut self, nodes: I, now: Instant)
+    where
+        I: IntoIterator<Item = (S, Option<MirrorState>)>,
+        S: Into<String>,
+    {
         for (name, state) in nodes {
             let name: String = name.into();
             if state == Some(MirrorState::Departed) {
@@ -190,6 +200,12 @@ impl Planner {
             None => true,
             Some(t) => self.imm_stale || now.saturating_duration_since(t) >= self.s.reread,
         }
+    }
+
+    /// When [`Planner::wants_imm_read`] turns true with nothing else happening (for the
+    /// caller's poll timeout); None: IMM was never read with membership known.
+    pub fn next_imm_read(&self) -> Option<Instant> {
+        self.imm_read.map(|t| t + self.s.reread)
     }
 
     /// Whether `node` is a CLM member now.

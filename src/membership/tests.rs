@@ -280,7 +280,12 @@ fn imm_is_read_at_start_after_each_departure_and_now_and_then() {
         "read before membership was known: read again"
     );
     p.clm_view(CLUSTER, t0);
+    assert!(
+        p.wants_imm_read(t0),
+        "membership known now: placing the earlier read is no read"
+    );
     p.imm_nodes([("SC-1", Some(Live))], t0);
+    assert_eq!(p.next_imm_read(), Some(t0 + s(60.0)));
     assert!(!p.wants_imm_read(t0 + s(59.0)));
     assert!(p.wants_imm_read(t0 + s(60.0)), "now and then");
     p.imm_nodes(Vec::<(String, Option<MirrorState>)>::new(), t0 + s(60.0));
@@ -295,4 +300,9 @@ fn imm_is_read_at_start_after_each_departure_and_now_and_then() {
     p.clm_lost();
     assert!(!p.is_member("SC-2"));
     assert!(p.wants_imm_read(t0 + s(63.0)));
+    p.clm_view(CLUSTER, t0 + s(64.0));
+    assert!(
+        p.wants_imm_read(t0 + s(64.0)),
+        "a new view after tracking was lost: read again"
+    );
 }

@@ -146,6 +146,12 @@ impl ImmOi {
         self.implementer.as_deref()
     }
 
+    /// Sets the retry policy of later calls on this handle and returns the previous one
+    /// (a caller that must answer AMF in time makes one call without retries).
+    pub fn replace_policy(&mut self, policy: RetryPolicy) -> RetryPolicy {
+        std::mem::replace(&mut self.policy, policy)
+    }
+
     /// After BAD_HANDLE: a new handle, the implementer name set again.
     pub fn reinitialize(&mut self) -> Result<(), Error> {
         let mut fresh = ImmOi::initialize(self.api(), self.admin_ops, self.policy.clone())?;

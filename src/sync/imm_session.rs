@@ -7,13 +7,17 @@
 //! ones, sets the implementer name again and re-reads IMM. The OI handle is finalized before
 //! the name is set again: when only the OM handle died, the OI handle still holds the name,
 //! and setting it on a second handle would be refused (EXIST) until that one is gone.
+//!
+//! The node object's `mirrorState` follows the session: LIVE with the first counters update
+//! after the implementer name was set (the end of a sync that made IMM match the kernel),
+//! STOPPED by [`ImmSession::write_stopped`] when the writes stop on purpose.
 
 use std::collections::BTreeMap;
 use std::os::fd::RawFd;
 
 use super::SyncError;
 use crate::diff::Change;
-use crate::model::{self, Counters, IfRecord};
+use crate::model::{self, Counters, IfRecord, MirrorState};
 use crate::osaf::{
     AisCode, Attr, AttrValue, Dn, Error, ImmOi, ImmOm, OiHandler, RetryPolicy, Scope, MAX_LONG_DN,
 };
@@ -39,6 +43,9 @@ pub(crate) struct ImmSession {
     /// What IMM holds under the node object, as far as this session knows.
     view: Option<BTreeMap<Dn, IfRecord>>,
     node_ready: bool,
+    /// This session wrote LIVE on the node object since it set the implementer name, and
+    /// not STOPPED since.
+    live: bool,
 }
 
 impl ImmSession {
@@ -53,6 +60,7 @@ impl ImmSession {
             om: None,
             view: None,
             node_ready: false,
+            live: false,
         }
     }
 
@@ -63,6 +71,7 @@ impl ImmSession {
         self.om = None;
         self.view = None;
         self.node_ready = false;
+        self.live = false;
     }
 
     /// The outcome of a write is unknown (TIMEOUT), or a full resync was asked for: the
@@ -119,11 +128,7 @@ impl ImmSession {
         let target = self.target.clone();
         let (oi, om) = self.connect()?;
         let node = &target.node_dn;
-        let mut attrs = vec![Attr::one(
-            model::NODE_RDN,
-            AttrValue::Str(node.rdn().to_string()),
-        )];
-        attrs.extend(Counters::default().attrs(0));
+        let attrs = model::node_create_attrs(node);
         let found = match oi.create(model::NODE_CLASS, target.parent.as_ref(), &attrs) {
             Ok(()) => Some(Counters::default()),
             Err(e) if e.code() == Some(AisCode::EXIST) && !read_counters => None,
@@ -238,10 +243,43 @@ impl ImmSession {
         delete_if_present(self.oi()?, dn)
     }
 
-    /// Replaces attributes of the node object (its counters).
+    /// Replaces attributes of the node object (its counters), at the end of a sync that made
+    /// IMM match the kernel. The first such update since the implementer name was set also
+    /// says LIVE (in the same IMM call).
     pub fn update_node(&mut self, attrs: &[Attr]) -> Result<(), Error> {
         let node = self.target.node_dn.clone();
-        self.oi()?.update(&node, attrs)
+        let mut attrs = attrs.to_vec();
+        if !self.live {
+            attrs.extend(MirrorState::Live.attrs(model::now_ns(), &node.rdn_value()));
+        }
+        self.oi()?.update(&node, &attrs)?;
+        if !self.live {
+            log::info!("{node}: mirrorState LIVE");
+            self.live = true;
+        }
+        Ok(())
+    }
+
+    /// Whether the node object says LIVE through this session.
+    pub fn is_live(&self) -> bool {
+        self.live
+    }
+
+    /// Writes STOPPED on the node object: one IMM call, no retries (the caller is about to
+    /// answer AMF), on the handle this session has (none: the implementer is detached
+    /// already, nothing is written).
+    pub fn write_stopped(&mut self) -> Result<(), Error> {
+        let node = self.target.node_dn.clone();
+        if let Some(oi) = self.oi.as_mut() {
+            let attrs = MirrorState::Stopped.attrs(model::now_ns(), &node.rdn_value());
+            let saved = oi.replace_policy(RetryPolicy::none());
+            let written = oi.update(&node, &attrs);
+            oi.replace_policy(saved);
+            written?;
+            log::info!("{node}: mirrorState STOPPED");
+        }
+        self.live = false;
+        Ok(())
     }
 }
 

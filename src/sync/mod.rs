@@ -9,10 +9,16 @@
 //! - `imm_session`: one implementer's IMM handles, its view of the objects under one node
 //!   object, and the writes (create-or-replace, delete-if-present); the one BAD_HANDLE path.
 //! - `counters`: the node object's cumulative counters.
+//! - `identity`: the node the worker writes for, resolved before its first write.
+//! - `membership_source`, `membership_task`: cluster membership (CLM) and acting for the
+//!   nodes that left it, between syncs.
 //! - `worker`: the worker loop, one sync and its retries, admin operations.
 
 mod counters;
+mod identity;
 mod imm_session;
+mod membership_source;
+mod membership_task;
 mod requests;
 mod worker;
 
@@ -23,18 +29,23 @@ use crate::model::IfRecord;
 use crate::netlink::{LinkFilter, NetlinkError};
 use crate::osaf::{Dn, DnError, Error, RetryPolicy};
 
+pub use identity::NodeSpec;
 pub use imm_session::NodeTarget;
+pub use membership_source::{clm_connect, Connect, MembershipSource, View};
+pub use membership_task::MembershipSettings;
 pub use requests::{CsiAnswer, Request, Status, SyncHandle};
 pub use worker::ADMIN_OP_RESYNC;
 
 /// What the worker is configured with.
 pub struct SyncSettings {
-    /// The node object, its parent, and the implementer name that owns them.
-    pub target: NodeTarget,
+    /// Which node: the node object, its parent and the implementer name follow from it.
+    pub node: NodeSpec,
     pub filter: LinkFilter,
     pub max_dn: usize,
     pub policy: RetryPolicy,
     pub on_report: Option<ReportFn>,
+    /// Follow cluster membership and act for departed nodes (None: neither).
+    pub membership: Option<MembershipSettings>,
 }
 
 /// Called after each sync that wrote something (the `--sim` display).

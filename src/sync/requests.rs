@@ -8,10 +8,11 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::Sender;
 
-use super::worker::{Inbox, Worker};
+use super::identity::{await_node, Resolver};
+use super::worker::{Inbox, Parts, Worker};
 use super::SyncSettings;
 use crate::flag::ChangeFlag;
-use crate::netlink::Monitor;
+use crate::netlink::{Monitor, Snapshotter};
 use crate::osaf::{AisCode, AmfResponder, Invocation};
 use crate::sys::Doorbell;
 use opensaf_sys::Apis;
@@ -38,17 +39,24 @@ pub struct CsiAnswer {
     pub inv: Invocation,
     /// QUIESCING: answer, then saAmfCSIQuiescingComplete with the same invocation.
     pub quiescing: bool,
+    /// When the AMF thread answers if the worker has not.
+    pub due: Instant,
     answered: AtomicBool,
 }
 
 impl CsiAnswer {
-    pub fn new(amf: AmfResponder, inv: Invocation, quiescing: bool) -> CsiAnswer {
+    pub fn new(amf: AmfResponder, inv: Invocation, quiescing: bool, due: Instant) -> CsiAnswer {
         CsiAnswer {
             amf,
             inv,
             quiescing,
+            due,
             answered: AtomicBool::new(false),
         }
+    }
+
+    pub fn is_answered(&self) -> bool {
+        self.answered.load(Ordering::Acquire)
     }
 
     /// Answers OK unless already answered; returns whether this call did.
@@ -146,15 +154,20 @@ impl SyncHandle {
             rx,
             bell: bell.clone(),
         };
-        let mut worker = Worker::new(
-            settings,
-            apis,
+        let parts = Parts {
+            snap: Snapshotter::new()?,
             flag,
             monitor,
-            status.clone(),
+            status: status.clone(),
             inbox,
             wake_main,
-        )?;
+        };
+        let mut resolver = Resolver::new(
+            settings.node.clone(),
+            settings.max_dn,
+            apis,
+            settings.policy.clone(),
+        );
         let alive = status.clone();
         let thread = std::thread::Builder::new()
             .name("macsync-sync".into())
@@ -167,7 +180,9 @@ impl SyncHandle {
                     }
                 }
                 let _alive = Alive(alive);
-                worker.run()
+                if let Some((target, sync_due)) = await_node(&mut resolver, &parts) {
+                    Worker::new(settings, target, apis, parts).run(sync_due)
+                }
             })?;
         Ok(SyncHandle {
             tx,

@@ -1,17 +1,20 @@
 //! The worker thread: waits on its doorbell and the OI descriptor, runs one sync per
 //! request (snapshot, diff, writes) with its BAD_HANDLE / TIMEOUT retries, answers
-//! deactivations once the writes have stopped, and serves the "resync" admin operation.
+//! deactivations once the writes have stopped (and the node object says STOPPED), and
+//! serves the "resync" admin operation. It starts once its node is known
+//! ([`super::identity`]).
 
 use std::os::fd::{AsFd, AsRawFd};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crossbeam_channel::Receiver;
 
 use super::counters::NodeCounters;
 use super::imm_session::ImmSession;
-use super::{Request, Status, SyncError, SyncReport, SyncSettings};
+use super::membership_task::{MembershipTask, Turn};
+use super::{CsiAnswer, NodeTarget, Request, Status, SyncError, SyncReport, SyncSettings};
 use crate::diff::{diff, Change};
 use crate::flag::{ChangeFlag, Pending};
 use crate::model;
@@ -23,14 +26,32 @@ use opensaf_sys::Apis;
 /// Admin operation id that asks for a full resync (`immadm -o 1 <node DN>`).
 pub const ADMIN_OP_RESYNC: u64 = 1;
 
+/// The STOPPED write before a deactivation is answered is made only with at least this
+/// much time left before the AMF thread answers instead (one IMM call, typically < 1 ms,
+/// up to an IMM timeout when IMM hangs).
+const STOPPED_WRITE_MIN: Duration = Duration::from_millis(500);
+
 /// Where the AMF thread's requests arrive.
 pub(super) struct Inbox {
     pub rx: Receiver<Request>,
     pub bell: Arc<Doorbell>,
 }
 
+/// What the worker shares with the rest of the component, made before its thread starts.
+pub(super) struct Parts {
+    pub snap: Snapshotter,
+    pub flag: Arc<ChangeFlag>,
+    pub monitor: Arc<Monitor>,
+    pub status: Arc<Status>,
+    pub inbox: Inbox,
+    pub wake_main: Arc<Doorbell>,
+}
+
 pub(super) struct Worker {
     settings: SyncSettings,
+    /// The node object and implementer name, resolved before the worker starts.
+    target: NodeTarget,
+    membership: Option<MembershipTask>,
     flag: Arc<ChangeFlag>,
     monitor: Arc<Monitor>,
     snap: Snapshotter,
@@ -59,34 +80,48 @@ impl OiHandler for AdminOps {
 }
 
 impl Worker {
-    pub fn new(
-        settings: SyncSettings,
-        apis: Apis,
-        flag: Arc<ChangeFlag>,
-        monitor: Arc<Monitor>,
-        status: Arc<Status>,
-        inbox: Inbox,
-        wake_main: Arc<Doorbell>,
-    ) -> std::io::Result<Worker> {
-        let session = ImmSession::new(apis, settings.target.clone(), settings.policy.clone(), true);
-        Ok(Worker {
-            settings,
+    pub fn new(mut settings: SyncSettings, target: NodeTarget, apis: Apis, parts: Parts) -> Worker {
+        let session = ImmSession::new(apis, target.clone(), settings.policy.clone(), true);
+        let membership = settings.membership.take().map(|m| {
+            let me = target.node_dn.rdn_value();
+            let (parent, max, policy) = (target.parent.clone(), settings.max_dn, &settings.policy);
+            MembershipTask::new(m, &me, parent, max, apis, policy.clone())
+        });
+        let Parts {
+            snap,
             flag,
             monitor,
-            snap: Snapshotter::new()?,
+            status,
+            inbox,
+            wake_main,
+        } = parts;
+        Worker {
+            settings,
+            target,
+            membership,
+            flag,
+            monitor,
+            snap,
             session,
             counters: NodeCounters::default(),
             status,
             inbox,
             wake_main,
-        })
+        }
     }
 
-    pub fn run(&mut self) {
+    /// `sync_due`: an activation or sync request came while the node was being resolved.
+    pub fn run(&mut self, sync_due: bool) {
+        if sync_due {
+            self.sync(true);
+        }
         loop {
             let mut fds = vec![self.inbox.bell.as_fd().as_raw_fd()];
-            fds.extend(self.session.selection_fd());
-            let ready = match poll(&fds, -1) {
+            let oi_fd = self.session.selection_fd();
+            fds.extend(oi_fd);
+            let clm_fd = self.membership.as_ref().and_then(MembershipTask::fd);
+            fds.extend(clm_fd);
+            let ready = match poll(&fds, self.membership_timeout()) {
                 Ok(r) => r,
                 Err(e) => {
                     // A dead OI descriptor (e.g. after BAD_HANDLE): the next sync makes
@@ -97,11 +132,16 @@ impl Worker {
                     continue;
                 }
             };
+            let oi_ready = oi_fd.is_some() && ready[1];
+            let clm_ready = clm_fd.is_some() && ready[fds.len() - 1];
             if ready[0] {
                 self.inbox.bell.drain();
                 while let Ok(req) = self.inbox.rx.try_recv() {
                     match req {
-                        Request::Stop => return,
+                        Request::Stop => {
+                            self.withdraw(None);
+                            return;
+                        }
                         Request::Sync => {
                             self.status.sync_queued.store(false, Ordering::Release);
                             self.sync(false);
@@ -110,15 +150,18 @@ impl Worker {
                             self.sync(true);
                         }
                         Request::Deactivate { answer } => {
-                            // The running sync (if any) has returned: no write follows this.
+                            // The running sync (if any) has returned: STOPPED is the last
+                            // write before the answer.
+                            self.withdraw(Some(&answer));
                             answer.answer();
                         }
                     }
                 }
             }
-            if ready.get(1) == Some(&true) {
+            if oi_ready {
                 self.serve_admin_ops();
             }
+            self.follow_membership(clm_ready);
         }
     }
 
@@ -134,7 +177,7 @@ impl Worker {
                 self.sync(true);
             }
         }
-        let node_dn = self.settings.target.node_dn.clone();
+        let node_dn = self.target.node_dn.clone();
         for (oi, inv, object, op) in ops.0 {
             let result = if object != node_dn.as_str() || op != ADMIN_OP_RESYNC {
                 log::warn!("admin operation {op} on {object}: not supported");
@@ -161,6 +204,14 @@ impl Worker {
     /// Returns whether IMM now matches the kernel.
     fn sync(&mut self, force: bool) -> bool {
         if !self.status.active.load(Ordering::Acquire) {
+            return false;
+        }
+        if self
+            .membership
+            .as_ref()
+            .is_some_and(MembershipTask::out_of_cluster)
+        {
+            // IMM is cut off from this node; the flag stays raised for its return.
             return false;
         }
         let pending = match self.flag.take() {
@@ -236,7 +287,7 @@ impl Worker {
             self.counters.adopt(found, self.monitor.stats());
         }
         let s = &self.settings;
-        let (want, refused) = model::desired(&links, &s.filter, &s.target.node_dn, s.max_dn);
+        let (want, refused) = model::desired(&links, &s.filter, &self.target.node_dn, s.max_dn);
         for e in &refused {
             log::warn!("link not mirrored: {e}");
         }
@@ -258,7 +309,7 @@ impl Worker {
             }
         }
         self.counters.sync_done();
-        if report.writes > 0 || resync {
+        if report.writes > 0 || resync || !self.session.is_live() {
             let attrs = self.counters.attrs(&self.monitor.stats());
             self.session.update_node(&attrs)?;
         }
@@ -267,5 +318,62 @@ impl Worker {
             report.objects = self.session.known_objects().cloned().unwrap_or_default();
         }
         Ok(report)
+    }
+}
+
+impl Worker {
+    /// The writes stop on purpose (a deactivation, `answer`, or the worker stopping): the
+    /// node object says STOPPED, in one IMM call without retries, made only while the AMF
+    /// thread's own answer is at least [`STOPPED_WRITE_MIN`] away. When it cannot be
+    /// written, the implementer name is let go instead, so IMM shows the objects detached
+    /// (not current) rather than LIVE.
+    fn withdraw(&mut self, answer: Option<&CsiAnswer>) {
+        if !self.session.is_live() {
+            return;
+        }
+        let in_time = answer.is_none_or(|a| {
+            !a.is_answered() && a.due.saturating_duration_since(Instant::now()) >= STOPPED_WRITE_MIN
+        });
+        let why = if in_time {
+            match self.session.write_stopped() {
+                Ok(()) => return,
+                Err(e) => e.to_string(),
+            }
+        } else {
+            "too late: AMF is answered without it".to_string()
+        };
+        log::warn!(
+            "{}: mirrorState STOPPED not written ({why}); letting go of the implementer name",
+            self.target.node_dn
+        );
+        self.session.handle_lost();
+    }
+
+    /// Cluster membership and acting for departed nodes, after every wake-up.
+    fn follow_membership(&mut self, ready: bool) {
+        let active = self.status.active.load(Ordering::Acquire);
+        let Some(m) = self.membership.as_mut() else {
+            return;
+        };
+        if m.run(ready, active) == Turn::Back {
+            // Another node may have acted for this one meanwhile.
+            self.session.forget_view();
+            self.flag.raise_resync();
+            self.sync(true);
+        }
+    }
+
+    /// The poll timeout (ms) until membership has something due; -1: none.
+    fn membership_timeout(&self) -> i32 {
+        let active = self.status.active.load(Ordering::Acquire);
+        match self.membership.as_ref().and_then(|m| m.due(active)) {
+            None => -1,
+            Some(t) => {
+                t.saturating_duration_since(Instant::now())
+                    .as_millis()
+                    .min(60_000) as i32
+                    + 1
+            }
+        }
     }
 }

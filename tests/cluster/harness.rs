@@ -353,7 +353,7 @@ impl Cluster {
             .sh(
                 node,
                 &format!(
-                    "for f in /var/log/opensaf/macsync-{node}.log /var/log/opensaf/macsync-{node}.out; do \
+                    "for f in /opt/opensaf/var/log/opensaf/macsync-{node}.log /opt/opensaf/var/log/opensaf/macsync-{node}.out; do \
                        echo \"--- $f (last 30 lines)\"; tail -30 $f 2>&1; done; \
                      echo '--- /var/log/messages: osaf*, macsync (last 40 lines)'; \
                      grep -E 'osaf|macsync|opensaf' /var/log/messages | tail -40; \

@@ -105,21 +105,26 @@ impl SimEnv {
     }
 
     pub fn start_logging(&self, extra: &[&str], level: &str) -> Running {
-        let child = Command::new(env!("CARGO_BIN_EXE_macsync"))
-            .args(extra)
-            .env("OPENSAF_LIB_DIR", &self.lib)
+        let mut cmd = self.command(env!("CARGO_BIN_EXE_macsync"));
+        cmd.args(extra).env("RUST_LOG", level);
+        Running(cmd.spawn().expect("start macsync"))
+    }
+
+    /// `program` with the environment the instantiate script gives macsync (component SC-1,
+    /// `MACSYNC_NODE`, the log file, test hooks, `debug` logs), no standard streams.
+    pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut cmd = Command::new(program);
+        cmd.env("OPENSAF_LIB_DIR", &self.lib)
             .env("OPENSAF_SIM_DIR", &self.dir)
             .env("SA_AMF_COMPONENT_NAME", COMP)
             .env("MACSYNC_NODE", NODE)
             .env("MACSYNC_LOG_FILE", self.log_path())
             .env("MACSYNC_TEST_HOOKS", "1")
-            .env("RUST_LOG", level)
+            .env("RUST_LOG", "debug")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start macsync");
-        Running(child)
+            .stderr(Stdio::null());
+        cmd
     }
 
     pub fn log(&self) -> String {
@@ -135,9 +140,14 @@ impl SimEnv {
 
     /// The interface objects under the node object, by (unescaped) interface name.
     pub fn imm_interfaces(&self) -> Table {
+        self.imm_interfaces_of(NODE_DN)
+    }
+
+    /// The interface objects under node object `node_dn`, by (unescaped) interface name.
+    pub fn imm_interfaces_of(&self, node_dn: &str) -> Table {
         self.read(|st| {
             let mut out = Table::new();
-            for dn in st.children.get(NODE_DN).into_iter().flatten() {
+            for dn in st.children.get(node_dn).into_iter().flatten() {
                 let Some(o) = st.objects.get(dn) else {
                     continue;
                 };
@@ -176,9 +186,14 @@ impl SimEnv {
 
     /// The node object's counters (syncs, objectsCreated, ...).
     pub fn counters(&self) -> BTreeMap<String, u64> {
+        self.counters_of(NODE_DN)
+    }
+
+    /// Node object `node_dn`'s counters.
+    pub fn counters_of(&self, node_dn: &str) -> BTreeMap<String, u64> {
         self.read(|st| {
             let mut out = BTreeMap::new();
-            if let Some(o) = st.objects.get(NODE_DN) {
+            if let Some(o) = st.objects.get(node_dn) {
                 for name in macsync::model::COUNTER_ATTRS {
                     if let Some([Value::Uint64(n)]) = o.get(name) {
                         out.insert(name.to_string(), *n);
@@ -197,6 +212,28 @@ impl SimEnv {
                 .filter(|o| o.class.name == class)
                 .count()
         })
+    }
+
+    /// The node object's `mirrorState`, `mirrorStateBy` and its implementer binding; None
+    /// when it does not exist.
+    pub fn node_state(&self, node_dn: &str) -> Option<(u32, String, String)> {
+        self.read(|st| {
+            let o = st.objects.get(node_dn)?;
+            let state = match o.get("mirrorState") {
+                Some([Value::Uint32(n)]) => *n,
+                _ => 0,
+            };
+            let by = match o.get("mirrorStateBy") {
+                Some([Value::String(s)]) => s.clone(),
+                _ => String::new(),
+            };
+            Some((state, by, o.implementer.clone().unwrap_or_default()))
+        })
+    }
+
+    /// Whether a live handle holds implementer name `name`.
+    pub fn implementer_held(&self, name: &str) -> bool {
+        self.read(|st| st.implementers.contains_key(name))
     }
 
     pub fn object_exists(&self, dn: &str) -> bool {

@@ -176,6 +176,7 @@ const CLASSES: &[Spec] = &[
             "saAmfSUFailover:U",
             "saAmfSUMaintenanceCampaign:N",
             "saAmfSUAdminState:U",
+            "saAmfSUHostedByNode:Nr",
         ],
     ),
     (

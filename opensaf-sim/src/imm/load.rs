@@ -206,12 +206,34 @@ pub fn config_object_op(
             }
         }
     }
+    attrs.extend(hosted_by(c, &attrs).filter(|(_, v)| !v.is_empty()));
     Ok(Op::Create {
         dn: dn.to_string(),
         class: class.to_string(),
         implementer: None,
         attrs,
     })
+}
+
+/// The SU attribute AMF sets once it has placed the SU on a node (runtime).
+pub const SU_HOSTED_BY: &str = "saAmfSUHostedByNode";
+const SU_HOST_CONFIG: &str = "saAmfSUHostNodeOrNodeGroup";
+
+/// What AMF sets when it places an SU: an SU pinned to one node (its
+/// `saAmfSUHostNodeOrNodeGroup` names a `safAmfNode`) is hosted by that node. An SU on a
+/// node group, or with no host, gets no value (AMF picks the node when it instantiates the
+/// SU, which the simulator does not do). `attrs` are the SU's configuration values.
+fn hosted_by(c: &ClassDef, attrs: &[(String, Vec<Value>)]) -> Option<(String, Vec<Value>)> {
+    c.attr_index(SU_HOSTED_BY)?;
+    let node = attrs
+        .iter()
+        .find(|(n, _)| n == SU_HOST_CONFIG)
+        .and_then(|(_, v)| v.first())
+        .and_then(|v| match v {
+            Value::Name(dn) if dn.starts_with("safAmfNode=") => Some(v.clone()),
+            _ => None,
+        });
+    Some((SU_HOSTED_BY.to_string(), node.into_iter().collect()))
 }
 
 /// Parses an IMM XML document and returns the operations that load it into `state`.
@@ -311,9 +333,13 @@ pub fn modify_config(state: &ImmState, dn: &str, attr: &str, raw: &[String]) -> 
     if vals.is_empty() && a.is(flags::INITIALIZED) {
         return Err(format!("{attr} is SA_INITIALIZED and cannot be emptied"));
     }
+    let mut attrs = vec![(attr.to_string(), vals)];
+    if attr == SU_HOST_CONFIG {
+        attrs.extend(hosted_by(&o.class, &attrs));
+    }
     Ok(Op::SetAttrs {
         dn: dn.to_string(),
-        attrs: vec![(attr.to_string(), vals)],
+        attrs,
     })
 }
 
