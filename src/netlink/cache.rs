@@ -1,26 +1,20 @@
-//! The monitor's view of the link table (ifindex -> name, MAC), and the rule deciding which
-//! notifications are changes worth a sync. Pure: no sockets, so it can be fed arbitrary bytes.
+//! The monitor's view of the link table (ifindex -> name, MAC, type, operstate), the rule
+//! deciding which notifications are changes, and the set of links changed since the sync
+//! worker last took them. Pure: no sockets, no locks, so it can be fed arbitrary bytes;
+//! [`SharedCache`](super::SharedCache) shares it between the two threads.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
-use super::link::Link;
+use super::link::{Link, LinkState};
 use super::wire::{self, AF_UNSPEC, NLMSG_ERROR, NLMSG_OVERRUN, RTM_DELLINK, RTM_NEWLINK};
-
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-struct Entry {
-    name: Vec<u8>,
-    mac: Vec<u8>,
-    /// IF_OPER_*; only refreshes IMM's operState, never counts as a change.
-    oper: u8,
-}
 
 /// What one datagram did to the cache.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Applied {
     /// RTM_NEWLINK/RTM_DELLINK messages seen (any family).
     pub events: u64,
-    /// Of those, the ones that changed the cache: a link appeared, disappeared, was renamed or
-    /// changed its address.
+    /// Of those, the ones that changed what identifies a link: it appeared, disappeared, was
+    /// renamed, changed its address or its type.
     pub changes: u64,
     /// Of the rest, the ones that only changed a link's operational state.
     pub oper_changes: u64,
@@ -35,6 +29,17 @@ impl Applied {
     }
 }
 
+/// The sync worker asked for links while the cache is invalid (lost notifications, not yet
+/// re-seeded): only a full sync from the re-seeded cache can be trusted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotSeeded;
+
+impl std::fmt::Display for NotSeeded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the netlink monitor is re-reading the link table")
+    }
+}
+
 /// What one RTM_NEWLINK did to a cache entry.
 enum Update {
     None,
@@ -44,31 +49,54 @@ enum Update {
 
 #[derive(Debug, Default)]
 pub struct LinkCache {
-    map: HashMap<u32, Entry>,
+    map: HashMap<u32, LinkState>,
+    /// Ifindexes whose entry changed (or went away) since the worker last took them.
+    dirty: HashSet<u32>,
+    /// False from an overflow or unparsable input until a re-seed.
+    valid: bool,
+    /// Seeds so far: the worker waits on it after asking for a re-seed.
+    generation: u64,
 }
 
 impl LinkCache {
+    /// Empty and invalid: nothing is known until the first seed.
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// Replaces the whole content with a dump.
-    pub fn seed(&mut self, links: &[Link]) {
-        self.map.clear();
+    /// Turns a dump into the map [`LinkCache::seed`] takes, so the allocation-heavy part
+    /// happens before the lock. `None` if a link has a name or address longer than the
+    /// kernel allows.
+    pub fn map_of(links: &[Link]) -> Option<HashMap<u32, LinkState>> {
+        let mut map = HashMap::with_capacity(links.len());
         for l in links {
-            self.map.insert(
-                l.ifindex,
-                Entry {
-                    name: l.name.clone(),
-                    mac: l.mac.clone(),
-                    oper: l.oper_state,
-                },
-            );
+            map.insert(l.ifindex, LinkState::of(l)?);
         }
+        Some(map)
     }
 
-    pub fn clear(&mut self) {
+    /// Replaces the whole content with a dump's, valid from now on. Returns the old map, to
+    /// be dropped outside the lock. Nothing is dirty: whoever reads a new seed reads all of it.
+    pub fn seed(&mut self, map: HashMap<u32, LinkState>) -> HashMap<u32, LinkState> {
+        self.dirty.clear();
+        self.valid = true;
+        self.generation += 1;
+        std::mem::replace(&mut self.map, map)
+    }
+
+    /// Notifications were lost: forget everything until the next seed.
+    pub fn invalidate(&mut self) {
+        self.valid = false;
         self.map.clear();
+        self.dirty.clear();
+    }
+
+    pub fn is_valid(&self) -> bool {
+        self.valid
+    }
+
+    pub fn generation(&self) -> u64 {
+        self.generation
     }
 
     pub fn len(&self) -> usize {
@@ -79,11 +107,47 @@ impl LinkCache {
         self.map.is_empty()
     }
 
-    /// (name, MAC) last seen for `ifindex`.
-    pub fn get(&self, ifindex: u32) -> Option<(&[u8], &[u8])> {
-        self.map
-            .get(&ifindex)
-            .map(|e| (e.name.as_slice(), e.mac.as_slice()))
+    pub fn get(&self, ifindex: u32) -> Option<&LinkState> {
+        self.map.get(&ifindex)
+    }
+
+    /// Empties the changed set into `out`: each changed ifindex with its current state
+    /// (`None`: the link is gone). `out` is cleared first and keeps its memory.
+    pub fn take_changed(
+        &mut self,
+        out: &mut Vec<(u32, Option<LinkState>)>,
+    ) -> Result<(), NotSeeded> {
+        out.clear();
+        if !self.valid {
+            return Err(NotSeeded);
+        }
+        let map = &self.map;
+        out.extend(self.dirty.drain().map(|i| (i, map.get(&i).copied())));
+        Ok(())
+    }
+
+    /// Every link into `out`, and the changed set emptied: the full table covers it.
+    pub fn take_all(&mut self, out: &mut Vec<(u32, LinkState)>) -> Result<(), NotSeeded> {
+        out.clear();
+        if !self.valid {
+            return Err(NotSeeded);
+        }
+        self.dirty.clear();
+        out.extend(self.map.iter().map(|(&i, &s)| (i, s)));
+        Ok(())
+    }
+
+    /// A sync that took these failed: they are changed again, whatever happened meanwhile
+    /// (a link changed since is already in the set; a re-seed makes the next sync full).
+    pub fn put_back(&mut self, ifindexes: impl IntoIterator<Item = u32>) {
+        if self.valid {
+            self.dirty.extend(ifindexes);
+        }
+    }
+
+    /// Number of links changed since the last take.
+    pub fn changed_len(&self) -> usize {
+        self.dirty.len()
     }
 
     /// Applies every message of one notification datagram.
@@ -92,8 +156,8 @@ impl LinkCache {
     /// RTM_NEWLINK/RTM_DELLINK about its ports on the same group (a port leaving its bridge
     /// gives an AF_BRIDGE RTM_DELLINK although the link still exists).
     ///
-    /// An RTM_DELLINK counts as a change even for an ifindex the cache does not know: the
-    /// consumer may have seen that link in a snapshot taken before our seed dump.
+    /// An RTM_DELLINK counts as a change even for an ifindex the cache does not know: IMM
+    /// may hold an object for it from before the seed.
     pub fn apply_datagram(&mut self, bytes: &[u8]) -> Applied {
         let mut a = Applied::default();
         for m in wire::messages(bytes) {
@@ -114,6 +178,7 @@ impl LinkCache {
                     }
                     if m.kind == RTM_DELLINK {
                         self.map.remove(&lm.ifindex);
+                        self.dirty.insert(lm.ifindex);
                         a.changes += 1;
                         continue;
                     }
@@ -123,10 +188,11 @@ impl LinkCache {
                         continue;
                     };
                     let mac = lm.address.unwrap_or(&[]);
-                    match self.update(lm.ifindex, name, mac, lm.operstate) {
-                        Update::Identity => a.changes += 1,
-                        Update::Oper => a.oper_changes += 1,
-                        Update::None => {}
+                    match self.update(lm.ifindex, name, mac, lm.info.link_type, lm.operstate) {
+                        Some(Update::Identity) => a.changes += 1,
+                        Some(Update::Oper) => a.oper_changes += 1,
+                        Some(Update::None) => {}
+                        None => a.unparsable += 1,
                     }
                 }
                 // An ACK is harmless; an error nobody asked for means something went wrong.
@@ -138,48 +204,48 @@ impl LinkCache {
         a
     }
 
-    /// Returns what changed. Updates in place so the common case (a known link whose name
-    /// and MAC did not change: up/down, MTU, stats) allocates nothing. A message without
-    /// IFLA_OPERSTATE leaves the known state alone.
-    fn update(&mut self, ifindex: u32, name: &[u8], mac: &[u8], oper: Option<u8>) -> Update {
-        match self.map.get_mut(&ifindex) {
-            Some(e) if e.name == name && e.mac == mac => match oper {
-                Some(o) if o != e.oper => {
-                    e.oper = o;
-                    Update::Oper
-                }
-                _ => Update::None,
-            },
-            Some(e) => {
-                e.name.clear();
-                e.name.extend_from_slice(name);
-                e.mac.clear();
-                e.mac.extend_from_slice(mac);
-                e.oper = oper.unwrap_or(e.oper);
-                Update::Identity
-            }
-            None => {
-                self.map.insert(
-                    ifindex,
-                    Entry {
-                        name: name.to_vec(),
-                        mac: mac.to_vec(),
-                        oper: oper.unwrap_or(0),
-                    },
-                );
-                Update::Identity
-            }
-        }
+    /// Returns what changed (`None`: a name or address longer than the kernel allows). A
+    /// message without IFLA_OPERSTATE leaves the known state alone.
+    fn update(
+        &mut self,
+        ifindex: u32,
+        name: &[u8],
+        mac: &[u8],
+        link_type: u16,
+        oper: Option<u8>,
+    ) -> Option<Update> {
+        let old = self.map.get(&ifindex);
+        let oper = oper.or(old.map(|o| o.oper_state)).unwrap_or(0);
+        let new = LinkState::new(name, mac, link_type, oper)?;
+        let what = match old {
+            Some(o) if *o == new => return Some(Update::None),
+            Some(o) if o.same_identity(&new) => Update::Oper,
+            _ => Update::Identity,
+        };
+        self.map.insert(ifindex, new);
+        self.dirty.insert(ifindex);
+        Some(what)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::netlink::wire::{IfInfo, MessageBuilder, AF_BRIDGE, IFLA_ADDRESS};
+    use crate::netlink::wire::{IfInfo, MessageBuilder, AF_BRIDGE, IFLA_ADDRESS, IFLA_OPERSTATE};
 
     fn msg(kind: u16, family: u8, index: i32, name: &[u8], mac: &[u8]) -> Vec<u8> {
-        MessageBuilder::new(kind, 0, 0, 0)
+        msg_oper(kind, family, index, name, mac, None)
+    }
+
+    fn msg_oper(
+        kind: u16,
+        family: u8,
+        index: i32,
+        name: &[u8],
+        mac: &[u8],
+        oper: Option<u8>,
+    ) -> Vec<u8> {
+        let b = MessageBuilder::new(kind, 0, 0, 0)
             .ifinfo(&IfInfo {
                 family,
                 link_type: 1,
@@ -188,13 +254,29 @@ mod tests {
                 change: 0,
             })
             .name_attr(name)
-            .attr(IFLA_ADDRESS, mac)
-            .finish()
+            .attr(IFLA_ADDRESS, mac);
+        match oper {
+            Some(o) => b.attr(IFLA_OPERSTATE, &[o]).finish(),
+            None => b.finish(),
+        }
+    }
+
+    fn seeded() -> LinkCache {
+        let mut c = LinkCache::new();
+        c.seed(HashMap::new());
+        c
+    }
+
+    fn changed(c: &mut LinkCache) -> Vec<(u32, Option<LinkState>)> {
+        let mut v = Vec::new();
+        c.take_changed(&mut v).unwrap();
+        v.sort_by_key(|e| e.0);
+        v
     }
 
     #[test]
     fn change_rules() {
-        let mut c = LinkCache::new();
+        let mut c = seeded();
         let add = msg(RTM_NEWLINK, AF_UNSPEC, 3, b"v0", &[2, 0, 0, 0, 0, 1]);
         assert_eq!(c.apply_datagram(&add).changes, 1);
         // Same state again (up/down, stats): no change.
@@ -206,7 +288,8 @@ mod tests {
         // Rename.
         let ren = msg(RTM_NEWLINK, AF_UNSPEC, 3, b"w0", &[2, 0, 0, 0, 0, 2]);
         assert_eq!(c.apply_datagram(&ren).changes, 1);
-        assert_eq!(c.get(3), Some((&b"w0"[..], &[2u8, 0, 0, 0, 0, 2][..])));
+        let s = c.get(3).unwrap();
+        assert_eq!((s.name(), s.mac()), (&b"w0"[..], &[2u8, 0, 0, 0, 0, 2][..]));
         // Bridge-family messages never count.
         let br = msg(RTM_DELLINK, AF_BRIDGE, 3, b"w0", &[9; 6]);
         let a = c.apply_datagram(&br);
@@ -221,8 +304,91 @@ mod tests {
     }
 
     #[test]
+    fn every_change_marks_its_link_until_taken_with_the_state_at_take_time() {
+        let mut c = seeded();
+        c.apply_datagram(&msg(RTM_NEWLINK, AF_UNSPEC, 3, b"a", &[2, 0, 0, 0, 0, 1]));
+        c.apply_datagram(&msg(RTM_NEWLINK, AF_UNSPEC, 4, b"b", &[]));
+        c.apply_datagram(&msg(RTM_DELLINK, AF_UNSPEC, 4, b"b", &[]));
+        c.apply_datagram(&msg(RTM_DELLINK, AF_UNSPEC, 9, b"never-seen", &[]));
+        let v = changed(&mut c);
+        let ids: Vec<_> = v
+            .iter()
+            .map(|(i, s)| (*i, s.map(|s| s.name().to_vec())))
+            .collect();
+        assert_eq!(ids, [(3, Some(b"a".to_vec())), (4, None), (9, None)]);
+        assert!(changed(&mut c).is_empty(), "taken once");
+        // Operational state alone marks the link too (IMM mirrors it), and is no change.
+        let up = msg_oper(
+            RTM_NEWLINK,
+            AF_UNSPEC,
+            3,
+            b"a",
+            &[2, 0, 0, 0, 0, 1],
+            Some(6),
+        );
+        let a = c.apply_datagram(&up);
+        assert_eq!((a.changes, a.oper_changes), (0, 1));
+        assert_eq!(changed(&mut c)[0].1.unwrap().oper_state, 6);
+        // A message without operstate keeps the known one and changes nothing.
+        let a = c.apply_datagram(&msg(RTM_NEWLINK, AF_UNSPEC, 3, b"a", &[2, 0, 0, 0, 0, 1]));
+        assert_eq!((a.changes, a.oper_changes), (0, 0));
+        assert!(changed(&mut c).is_empty());
+        assert_eq!(c.get(3).unwrap().oper_state, 6);
+    }
+
+    #[test]
+    fn a_failed_take_is_put_back_and_merges_with_newer_changes() {
+        let mut c = seeded();
+        c.apply_datagram(&msg(RTM_NEWLINK, AF_UNSPEC, 3, b"a", &[]));
+        let taken = changed(&mut c);
+        c.apply_datagram(&msg(RTM_NEWLINK, AF_UNSPEC, 4, b"b", &[]));
+        c.put_back(taken.iter().map(|e| e.0));
+        let ids: Vec<_> = changed(&mut c).iter().map(|e| e.0).collect();
+        assert_eq!(ids, [3, 4]);
+    }
+
+    #[test]
+    fn the_full_table_covers_the_changed_set_and_an_invalid_cache_gives_nothing() {
+        let mut c = seeded();
+        c.apply_datagram(&msg(RTM_NEWLINK, AF_UNSPEC, 3, b"a", &[]));
+        c.apply_datagram(&msg(RTM_NEWLINK, AF_UNSPEC, 5, b"b", &[]));
+        let mut all = Vec::new();
+        c.take_all(&mut all).unwrap();
+        all.sort_by_key(|e| e.0);
+        assert_eq!(all.iter().map(|e| e.0).collect::<Vec<_>>(), [3, 5]);
+        assert_eq!(c.changed_len(), 0);
+
+        c.apply_datagram(&msg(RTM_NEWLINK, AF_UNSPEC, 6, b"c", &[]));
+        c.invalidate();
+        assert!(!c.is_valid() && c.is_empty() && c.changed_len() == 0);
+        assert_eq!(c.take_all(&mut all), Err(NotSeeded));
+        assert!(all.is_empty());
+        let mut ch = Vec::new();
+        assert_eq!(c.take_changed(&mut ch), Err(NotSeeded));
+        c.put_back([3]);
+        assert_eq!(
+            c.changed_len(),
+            0,
+            "nothing to put back into an invalid cache"
+        );
+
+        let gen = c.generation();
+        let links = [Link {
+            ifindex: 8,
+            name: b"d".to_vec(),
+            mac: vec![],
+            link_type: 1,
+            oper_state: 2,
+        }];
+        c.seed(LinkCache::map_of(&links).unwrap());
+        assert!(c.is_valid() && c.generation() == gen + 1 && c.changed_len() == 0);
+        c.take_all(&mut all).unwrap();
+        assert_eq!(all, [(8, LinkState::of(&links[0]).unwrap())]);
+    }
+
+    #[test]
     fn garbage_needs_resync() {
-        let mut c = LinkCache::new();
+        let mut c = seeded();
         let mut b = msg(RTM_NEWLINK, AF_UNSPEC, 3, b"v0", &[1]);
         b.truncate(b.len() - 1);
         assert!(c.apply_datagram(&b).needs_resync());
@@ -235,11 +401,14 @@ mod tests {
             })
             .finish();
         assert!(c.apply_datagram(&nameless).needs_resync());
+        let long_name = msg(RTM_NEWLINK, AF_UNSPEC, 5, &[b'x'; 17], &[]);
+        assert!(c.apply_datagram(&long_name).needs_resync());
+        assert_eq!(c.changed_len(), 0);
     }
 
     #[test]
     fn multi_message_datagram() {
-        let mut c = LinkCache::new();
+        let mut c = seeded();
         let mut b = msg(RTM_NEWLINK, AF_UNSPEC, 1, b"a", &[]);
         b.extend(msg(RTM_NEWLINK, AF_UNSPEC, 2, b"b", &[]));
         b.extend(msg(RTM_NEWLINK, AF_UNSPEC, 1, b"a", &[]));

@@ -83,6 +83,10 @@ pub struct Status {
     pub halt: Arc<AtomicBool>,
     /// Cleared when the worker thread ends for any reason (a panic included).
     pub worker_alive: AtomicBool,
+    /// Syncs that succeeded, and that failed (to be retried at the next healthcheck): for
+    /// tests and benchmarks.
+    pub syncs: AtomicU64,
+    pub failed_syncs: AtomicU64,
 }
 
 impl Default for Status {
@@ -101,6 +105,8 @@ impl Status {
             fatal: Mutex::new(None),
             halt: Arc::new(AtomicBool::new(false)),
             worker_alive: AtomicBool::new(true),
+            syncs: AtomicU64::new(0),
+            failed_syncs: AtomicU64::new(0),
         }
     }
 
