@@ -279,4 +279,4 @@ fn refusal(target: &NodeTarget, om: &ImmOm, e: Error) -> Result<SyncError, Error
 
 #[cfg(all(test, feature = "sim"))]
 #[path = "imm_session_tests.rs"]
-mod tests;
+pub(super) mod tests;

@@ -29,7 +29,7 @@ fn rec(mac: &str, ifindex: u32) -> IfRecord {
 }
 
 /// What IMM holds, read by a session of its own (fresh OM handle, no cached view).
-fn imm_view(sim: &Sim, t: &NodeTarget) -> BTreeMap<Dn, IfRecord> {
+pub(in crate::sync) fn imm_view(sim: &Sim, t: &NodeTarget) -> BTreeMap<Dn, IfRecord> {
     let om = ImmOm::initialize(sim.apis().imm_om, sim.apis().imm_oi, sim.policy()).unwrap();
     om.search(
         Some(&t.node_dn),

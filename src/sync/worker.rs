@@ -312,3 +312,7 @@ impl Worker {
         Ok(report)
     }
 }
+
+#[cfg(all(test, feature = "sim"))]
+#[path = "worker_tests.rs"]
+mod tests;
