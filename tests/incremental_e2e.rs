@@ -7,7 +7,7 @@ mod simenv;
 
 use std::time::{Duration, Instant};
 
-use common::{add_veth_pairs, enter_netns, ip, ip_batch};
+use common::{add_veth_pairs, churn_round, enter_netns, ip, ip_batch};
 use simenv::{tail, SimEnv, NODE_DN};
 
 const MAX_DURATION: Duration = Duration::from_millis(1000);
@@ -74,21 +74,7 @@ fn thirty_seconds_of_churn_among_10000_links_end_equal_to_the_kernel_without_a_f
     let t0 = Instant::now();
     let mut round = 0usize;
     while t0.elapsed() < Duration::from_secs(30) {
-        let adds =
-            (0..50).map(|i| format!("link add c{round}x{i} type veth peer name c{round}y{i}"));
-        let dels = (0..50)
-            .filter(|_| round > 0)
-            .map(|i| format!("link del c{}x{i}", round - 1));
-        let macs = (0..50).map(|i| {
-            let pair = (round * 50 + i) % 5000;
-            format!(
-                "link set sa{pair} address 02:00:{:02x}:{:02x}:{:02x}:01",
-                round % 256,
-                pair >> 8,
-                pair & 0xff
-            )
-        });
-        ip_batch(adds.chain(dels).chain(macs));
+        ip_batch(churn_round("c", round, "s", 5000));
         round += 1;
     }
     eprintln!(
