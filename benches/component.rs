@@ -156,7 +156,8 @@ fn run() -> Res<()> {
     let node_updates = delta("syncs") as f64 / CHANGES as f64;
     let journal_growth = (env.journal_bytes() - j_before) / CHANGES as u64;
     let change_cpu_us = median(&mut ch.cpu_us);
-    let threads_us = median(&mut ch.threads_us);
+    let netlink_us = median(&mut ch.netlink_us);
+    let sync_us = median(&mut ch.sync_us);
     let change_p50 = percentile(&mut ch.latency_ms, 50.0);
     let change_max = percentile(&mut ch.latency_ms, 100.0);
 
@@ -206,6 +207,7 @@ fn run() -> Res<()> {
     }
     let ip_poll_us = median(&mut ip_ms) * 1e3;
     let dump_sync_us = change::dump_sync_cpu_us(7)?;
+    let own_sync_us = change::own_sync_work_us("ba3", 50)?;
     let (old_dumps, old_failed) = change::old_way_churn("b", PAIRS, CHURN, PERIOD)?;
     let hc_p50 = percentile(&mut during, 50.0);
     let hc_p99 = percentile(&mut during, 99.0);
@@ -241,9 +243,14 @@ fn run() -> Res<()> {
     );
     println!("  IMM journal growth (bytes)                            {journal_growth}");
     println!("  CPU of the macsync process beyond idle (us)           {change_cpu_us:.0}");
-    println!("  of which its netlink and sync threads (us)            {threads_us:.0}");
+    println!(
+        "  of which its netlink thread / sync thread (us)        {netlink_us:.0} / {sync_us:.0}"
+    );
     println!(
         "  kernel -> IMM p50 / max (ms)                          {change_p50:.1} / {change_max:.1}"
+    );
+    println!(
+        "  sync thread's own work, in-process: flag, cache, model, diff (us)  {own_sync_us:.1}"
     );
     println!("  old way: dump + model + diff of all links, CPU (us)   {dump_sync_us:.0}");
     println!("churn for {CHURN:?}: {rounds} rounds (50 pairs added, 50 deleted, 50 MACs)");

@@ -3,11 +3,15 @@
 //! per sync).
 #![allow(dead_code)]
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use macsync::diff::diff;
+use macsync::diff::{diff, diff_incremental, ImmView};
+use macsync::flag::ChangeFlag;
 use macsync::model;
-use macsync::netlink::{LinkFilter, NetlinkError, Snapshotter};
+use macsync::netlink::{
+    LinkFilter, LinkSetter, Monitor, MonitorOptions, NetlinkError, Snapshotter,
+};
 use macsync::osaf::Dn;
 
 use crate::common;
@@ -38,12 +42,13 @@ pub fn cpu_ns(pid: u32, names: Option<&[&str]>) -> Res<u64> {
     Ok(total)
 }
 
-/// Per change: CPU of the whole process beyond its idle rate (us), CPU of the netlink and
-/// sync threads (us), kernel change to IMM written (ms).
+/// Per change: CPU of the whole process beyond its idle rate, of its netlink thread and of
+/// its sync thread (us); kernel change to IMM written (ms).
 #[derive(Default)]
 pub struct Changes {
     pub cpu_us: Vec<f64>,
-    pub threads_us: Vec<f64>,
+    pub netlink_us: Vec<f64>,
+    pub sync_us: Vec<f64>,
     pub latency_ms: Vec<f64>,
 }
 
@@ -63,9 +68,10 @@ pub fn mac_changes(
         std::thread::sleep(period * 3 + period * (i as u32 % 7) / 7);
         let name = format!("{prefix}{}", 100 + i);
         let mac = format!("02:00:00:ca:{:02x}:{:02x}", i >> 8, i & 0xff);
-        let (cpu0, thr0, w0) = (
+        let (cpu0, nl0, sy0, w0) = (
             cpu_ns(pid, None)?,
-            cpu_ns(pid, Some(&WORK_THREADS))?,
+            cpu_ns(pid, Some(&[NETLINK_THREAD]))?,
+            cpu_ns(pid, Some(&[SYNC_THREAD]))?,
             Instant::now(),
         );
         common::ip(&["link", "set", &name, "address", &mac]);
@@ -79,17 +85,23 @@ pub fn mac_changes(
         out.latency_ms.push(t.elapsed().as_secs_f64() * 1e3);
         // The sync ends with the node object's counters, just after the interface object.
         std::thread::sleep(period * 2);
-        let (cpu1, thr1) = (cpu_ns(pid, None)?, cpu_ns(pid, Some(&WORK_THREADS))?);
+        let (cpu1, nl1, sy1) = (
+            cpu_ns(pid, None)?,
+            cpu_ns(pid, Some(&[NETLINK_THREAD]))?,
+            cpu_ns(pid, Some(&[SYNC_THREAD]))?,
+        );
         let idle_ns = idle_rate * w0.elapsed().as_nanos() as f64;
         out.cpu_us
             .push(((cpu1 - cpu0) as f64 - idle_ns).max(0.0) / 1e3);
-        out.threads_us.push((thr1 - thr0) as f64 / 1e3);
+        out.netlink_us.push((nl1 - nl0) as f64 / 1e3);
+        out.sync_us.push((sy1 - sy0) as f64 / 1e3);
     }
     Ok(out)
 }
 
 /// The threads that work only when something changed.
-pub const WORK_THREADS: [&str; 2] = ["macsync-netlink", "macsync-sync"];
+const NETLINK_THREAD: &str = "macsync-netlink";
+const SYNC_THREAD: &str = "macsync-sync";
 
 /// Links added and deleted without pause for `length` (each round: 50 veth pairs added, the
 /// 50 of the round before deleted, 50 MACs among pairs `{prefix}a0..{pairs}` changed).
@@ -156,4 +168,55 @@ pub fn old_way_churn(
     churn("o", prefix, pairs, length);
     stop.store(true, std::sync::atomic::Ordering::SeqCst);
     Ok(dumper.join().map_err(|_| "dumper panicked")??)
+}
+
+/// macsync's own work for one MAC change among all links, in-process, without IMM: take the
+/// flag and the changed links from a monitor's cache, model them, diff them against a view
+/// of every link, record the result in the view. CPU of the calling thread, us, median of
+/// `n`; the monitor thread's share is measured on the component itself.
+pub fn own_sync_work_us(link: &str, n: usize) -> Res<f64> {
+    let flag = Arc::new(ChangeFlag::new_clear());
+    let mon = Monitor::spawn(flag.clone(), MonitorOptions::default())?;
+    let (node, filter) = (Dn::parse(NODE_DN, 255)?, LinkFilter::default());
+    let links = Snapshotter::new()?.dump()?;
+    let ifindex = links
+        .iter()
+        .find(|l| l.name == link.as_bytes())
+        .ok_or("link not found")?
+        .ifindex;
+    let mut view: ImmView = model::desired(&links, &filter, &node, 255)
+        .0
+        .into_iter()
+        .collect();
+    let mut setter = LinkSetter::new()?;
+    let mut changed = Vec::new();
+    let mut cpu = Vec::new();
+    flag.take();
+    mon.cache().take_changed(&mut changed)?;
+    for i in 0..n {
+        let seq = setter.send_set_address(ifindex, &[2, 0, 0, 0xee, (i >> 8) as u8, i as u8])?;
+        setter.wait_ack(seq)?;
+        let t = Instant::now();
+        while !flag.is_raised() {
+            if t.elapsed() > Duration::from_secs(5) {
+                return Err("the monitor never saw the change".into());
+            }
+            std::thread::sleep(Duration::from_micros(100));
+        }
+        let t0 = macsync::sys::thread_cpu_ns();
+        flag.take();
+        mon.cache().take_changed(&mut changed)?;
+        let wanted: Vec<_> = changed
+            .iter()
+            .map(|(i, s)| {
+                let want = s.and_then(|s| model::desired_one(&s.to_link(*i), &filter, &node, 255));
+                (*i, want.and_then(Result::ok))
+            })
+            .collect();
+        for c in diff_incremental(&view, &wanted) {
+            view.apply(&c);
+        }
+        cpu.push((macsync::sys::thread_cpu_ns() - t0) as f64 / 1e3);
+    }
+    Ok(crate::support::median(&mut cpu))
 }

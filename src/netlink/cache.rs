@@ -40,6 +40,8 @@ impl std::fmt::Display for NotSeeded {
     }
 }
 
+impl std::error::Error for NotSeeded {}
+
 /// What one RTM_NEWLINK did to a cache entry.
 enum Update {
     None,
