@@ -217,10 +217,11 @@ impl Worker {
                 report.took = start.elapsed();
                 self.status.syncs.fetch_add(1, Ordering::Relaxed);
                 if report.writes > 0 || self.batch.is_full() {
+                    let n = self.batch.len();
                     log::info!(
-                        "sync ({} of {} links): {} created, {} updated, {} deleted, {} objects, {} IMM writes in {:?}",
-                        if self.batch.is_full() { "all" } else { "changed" },
-                        self.batch.len(),
+                        "{} sync, {n} link{}: {} created, {} updated, {} deleted, {} objects, {} IMM writes in {:?}",
+                        if self.batch.is_full() { "full" } else { "incremental" },
+                        if n == 1 { "" } else { "s" },
                         report.created.len(),
                         report.updated.len(),
                         report.deleted.len(),
