@@ -7,8 +7,15 @@
 //!   saAmfDispatch, the callback, saAmfResponse_4), from /proc/<pid>/task/<pid>/schedstat;
 //! - the callback's own decision (`Health::assess`), timed in-process;
 //! - healthcheck answer latency (AMF's send -> answer) during the first 10 000-link sync;
-//! - IMM writes for one MAC change among 10 000 links.
+//! - one MAC change among 10 000 links (20 of them, one at a time): IMM writes, CPU of the
+//!   whole macsync process beyond its idle rate (change_cpu_us), kernel change to IMM
+//!   written (change_to_imm_ms, the worst of 20), against the old way's work per change (a
+//!   full dump, the model and a diff of every link);
+//! - 30 s of churn (links added and deleted, MACs changed) among 10 000 links: failed syncs
+//!   (churn_failed_syncs), against the old way's dumps failing in the same churn.
 
+#[path = "support/change.rs"]
+mod change;
 #[path = "../tests/common/mod.rs"]
 mod common;
 #[path = "../tests/simenv/mod.rs"]
@@ -30,6 +37,8 @@ const PERIOD: Duration = Duration::from_millis(20);
 const MAX_DURATION: Duration = Duration::from_secs(6);
 const IDLE: Duration = Duration::from_secs(10);
 const IMM_LATENCY_US: u64 = 250;
+const CHANGES: usize = 20;
+const CHURN: Duration = Duration::from_secs(30);
 
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
 
@@ -57,6 +66,13 @@ fn answered(env: &SimEnv, from_us: i128, to_us: i128) -> Vec<f64> {
         .filter_map(|e| e.num("latency_us"))
         .map(|us| us as f64 / 1e3)
         .collect()
+}
+
+/// What the monitor logs at each dump of the link table.
+const DUMP_LINE: &str = "netlink monitor: dump ";
+
+fn log_count(env: &SimEnv, needle: &str) -> usize {
+    env.log().matches(needle).count()
 }
 
 fn now_us() -> i128 {
@@ -110,37 +126,54 @@ fn run() -> Res<()> {
 
     // Idle: nothing changes; count healthchecks, AMF-thread CPU and IMM writes.
     std::thread::sleep(Duration::from_millis(500));
-    let (cpu0, n0, j0) = (
+    let (cpu0, n0, j0, all0, t_idle) = (
         thread_cpu_ns(pid)?,
         env.events_named("hc-answered").len(),
         env.journal_bytes(),
+        change::cpu_ns(pid, None)?,
+        Instant::now(),
     );
     std::thread::sleep(IDLE);
-    let (cpu1, n1, j1) = (
+    let (cpu1, n1, j1, all1) = (
         thread_cpu_ns(pid)?,
         env.events_named("hc-answered").len(),
         env.journal_bytes(),
+        change::cpu_ns(pid, None)?,
     );
+    let idle_rate = (all1 - all0) as f64 / t_idle.elapsed().as_nanos() as f64;
     let idle_hcs = (n1 - n0) as u64;
     let hc_cpu_ns = (cpu1 - cpu0) / idle_hcs.max(1);
 
-    // One MAC change among 10 000 links.
+    // MAC changes among 10 000 links, one at a time.
     let before = env.counters();
     let j_before = env.journal_bytes();
-    common::ip(&["link", "set", "ba7", "address", "02:00:00:be:ef:07"]);
-    let t = Instant::now();
-    while env.imm_interfaces().get("ba7").map(|r| r.0.as_str()) != Some("02:00:00:be:ef:07") {
-        if t.elapsed() > Duration::from_secs(10) {
-            return Err("the MAC change never reached IMM".into());
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    let change_ms = t.elapsed().as_secs_f64() * 1e3;
-    std::thread::sleep(PERIOD * 5);
+    let mut ch = change::mac_changes(&env, pid, "ba", CHANGES, PERIOD, idle_rate)?;
     let after = env.counters();
     let delta = |k: &str| after[k] - before[k];
-    let if_writes = delta("objectsCreated") + delta("objectsUpdated") + delta("objectsDeleted");
-    let journal_growth = env.journal_bytes() - j_before;
+    let if_writes = (delta("objectsCreated") + delta("objectsUpdated") + delta("objectsDeleted"))
+        as f64
+        / CHANGES as f64;
+    let node_updates = delta("syncs") as f64 / CHANGES as f64;
+    let journal_growth = (env.journal_bytes() - j_before) / CHANGES as u64;
+    let change_cpu_us = median(&mut ch.cpu_us);
+    let netlink_us = median(&mut ch.netlink_us);
+    let sync_us = median(&mut ch.sync_us);
+    let change_p50 = percentile(&mut ch.latency_ms, 50.0);
+    let change_max = percentile(&mut ch.latency_ms, 100.0);
+
+    // Churn among 10 000 links; then IMM must equal the kernel.
+    let (failed0, dumps0, syncs0) = (
+        log_count(&env, "sync failed"),
+        log_count(&env, DUMP_LINE),
+        env.counters()["syncs"],
+    );
+    let rounds = change::churn("c", "b", PAIRS, CHURN);
+    let t_conv = Instant::now();
+    env.wait_mirrored(Duration::from_secs(120), "after the churn");
+    let converge_ms = t_conv.elapsed().as_secs_f64() * 1e3;
+    let churn_failed = log_count(&env, "sync failed") - failed0;
+    let churn_dumps = log_count(&env, DUMP_LINE) - dumps0;
+    let churn_syncs = env.counters()["syncs"] - syncs0;
 
     // The callback's own work, in-process: the same Health::assess the callback calls.
     let flag = Arc::new(ChangeFlag::new_clear());
@@ -173,6 +206,9 @@ fn run() -> Res<()> {
         ip_ms.push(ms);
     }
     let ip_poll_us = median(&mut ip_ms) * 1e3;
+    let dump_sync_us = change::dump_sync_cpu_us(7)?;
+    let own_sync_us = change::own_sync_work_us("ba3", 50)?;
+    let (old_dumps, old_failed) = change::old_way_churn("b", PAIRS, CHURN, PERIOD)?;
     let hc_p50 = percentile(&mut during, 50.0);
     let hc_p99 = percentile(&mut during, 99.0);
     let hc_max = percentile(&mut during, 100.0);
@@ -201,16 +237,31 @@ fn run() -> Res<()> {
         "  IMM journal growth while idle (bytes)                 {}",
         j1 - j0
     );
-    println!("one MAC change: kernel -> IMM (ms)                      {change_ms:.1}");
-    println!("  interface-object writes                               {if_writes}");
+    println!("one MAC change among them, {CHANGES} one at a time (medians)");
     println!(
-        "  node counter updates                                  {}",
-        u64::from(after["syncs"] > before["syncs"])
+        "  interface-object writes / node counter updates        {if_writes} / {node_updates}"
     );
     println!("  IMM journal growth (bytes)                            {journal_growth}");
+    println!("  CPU of the macsync process beyond idle (us)           {change_cpu_us:.0}");
+    println!(
+        "  of which its netlink thread / sync thread (us)        {netlink_us:.0} / {sync_us:.0}"
+    );
+    println!(
+        "  kernel -> IMM p50 / max (ms)                          {change_p50:.1} / {change_max:.1}"
+    );
+    println!(
+        "  sync thread's own work, in-process: flag, cache, model, diff (us)  {own_sync_us:.1}"
+    );
+    println!("  old way: dump + model + diff of all links, CPU (us)   {dump_sync_us:.0}");
+    println!("churn for {CHURN:?}: {rounds} rounds (50 pairs added, 50 deleted, 50 MACs)");
+    println!("  syncs / failed syncs / dumps                          {churn_syncs} / {churn_failed} / {churn_dumps}");
+    println!("  IMM equal to the kernel after the churn (ms)          {converge_ms:.0}");
+    println!("  old way, a dump every {PERIOD:?}: dumps / failed      {old_dumps} / {old_failed}");
     println!("old way: ip link list + parse, median of 7 (us)         {ip_poll_us:.0}");
     println!(
-        "hc_cpu_ns={hc_cpu_ns} ip_poll_us={ip_poll_us:.0} ratio={:.0} hc_p99_ms={hc_p99:.3} writes_for_one_change={if_writes}",
+        "hc_cpu_ns={hc_cpu_ns} ip_poll_us={ip_poll_us:.0} ratio={:.0} hc_p99_ms={hc_p99:.3} writes_for_one_change={if_writes} \
+         change_cpu_us={change_cpu_us:.0} change_to_imm_ms={change_max:.1} churn_failed_syncs={churn_failed} \
+         old_dump_sync_cpu_us={dump_sync_us:.0} old_churn_failed_dumps={old_failed}",
         ip_poll_us * 1e3 / hc_cpu_ns.max(1) as f64
     );
     Ok(())

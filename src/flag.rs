@@ -1,25 +1,38 @@
 //! The shared "links changed" flag between the netlink monitor (producer) and the
-//! component's healthcheck/sync path (consumer).
+//! component's healthcheck/sync path (consumer). The flag says *that* something changed; the
+//! monitor's [`SharedCache`](crate::netlink::SharedCache) says *what*: every link whose entry
+//! changed since the consumer last took the changed set, with its current state.
 //!
 //! # The ordering rule that makes the design lossless
 //!
-//! The consumer must:
+//! The monitor, for each notification datagram:
 //!
-//! 1. [`ChangeFlag::take`] the flag **before** taking a snapshot of the kernel's link table;
-//! 2. take the snapshot and sync IMM from it;
-//! 3. if anything in step 2 fails, [`ChangeFlag::restore`] what `take` returned.
+//! 1. updates the cache and marks the links it changed (under the cache's lock);
+//! 2. **then** raises the flag.
 //!
-//! Why this order: any kernel change that happens after step 1 raises the flag again (the
-//! monitor sees the event after the change, so after the take), so the next round picks it
-//! up even if the snapshot missed it. A change that happened before step 1 is already in the
-//! kernel's table, so the snapshot contains it. Clearing the flag *after* the snapshot instead
-//! would erase a raise for a change the snapshot did not see, and that change would be lost
-//! until the next unrelated one. Restoring on failure keeps "something is pending" true until
-//! a sync actually succeeds; a pending resync stays a resync.
+//! The consumer, for each sync:
 //!
-//! The monitor, for its part, raises the flag *after* updating its own cache (and after
-//! re-seeding that cache from a dump), so that every value the monitor believes in has been
-//! followed by a raise the consumer can still see.
+//! 1. [`ChangeFlag::take`]s the flag;
+//! 2. **then** takes the changed links from the cache, each with its state at that moment
+//!    (present, or gone), or every link for a full sync;
+//! 3. writes IMM from them;
+//! 4. if anything in step 3 fails, puts the links it took back into the changed set and
+//!    [`ChangeFlag::restore`]s what `take` returned (a full sync stays a full sync).
+//!
+//! Why no change is lost: the cache's lock orders the monitor's step 1 and the consumer's
+//! step 2. A change marked before the consumer's step 2 is in this sync, in its latest
+//! state. A change marked after it is still in the changed set, and its raise comes after
+//! its mark, so after the consumer's step 1: the flag is raised for the next sync, which
+//! finds it. Taking the flag *after* the changed set instead could erase the raise of a
+//! change the sync did not take, and that change would wait for the next unrelated one. A
+//! change that lands during a sync is therefore either in this sync or in the next; a
+//! failed sync leaves its changes pending, merged with whatever came meanwhile.
+//!
+//! When the cache cannot be trusted (ENOBUFS: notifications were lost; an unparsable
+//! message; the monitor thread died) the monitor raises "resync" and invalidates the cache;
+//! the consumer then takes nothing from it (the flag stays raised) until the monitor has
+//! re-seeded it from a dump and raised "resync" again: the sync after that takes every link.
+//! At start the flag is raised with resync, so the first sync is a full one too.
 //!
 //! # Operational state
 //!
@@ -100,7 +113,7 @@ impl ChangeFlag {
     }
 
     /// Atomically clears the flag and returns what was pending, or `None` if it was not raised.
-    /// Call this **before** taking the snapshot (see the module documentation).
+    /// Call this **before** taking the changed links (see the module documentation).
     pub fn take(&self) -> Option<Pending> {
         // Fast path keeps the healthcheck from dirtying the cache line when nothing is pending.
         if self.bits.load(Ordering::Acquire) == 0 {

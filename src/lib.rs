@@ -1,8 +1,9 @@
 //! macsync: mirror the node's network links into OpenSAF IMM runtime objects.
 //!
 //! The data path, module by module:
-//! [`netlink`] (kernel events, snapshots) -> [`flag`] (the atomic "changed" flag) ->
-//! [`component`] (AMF: the healthcheck queues a sync) -> [`sync`] (snapshot, [`diff`] against
+//! [`netlink`] (kernel events into a cache of the links) -> [`flag`] (the atomic "changed"
+//! flag) -> [`component`] (AMF: the healthcheck queues a sync) -> [`sync`] (the links changed
+//! since the last sync, from the monitor's cache, [`diff`] against
 //! the [`model`] in IMM, writes through [`osaf`]). [`config`] reads flags and environment,
 //! [`once`], [`purge`] and `sim_mode` are the `--once`, `--purge` and `--sim` modes, [`sys`] holds the few OS calls.
 //!

@@ -210,15 +210,30 @@ pub fn desired(
 ) -> (BTreeMap<Dn, IfRecord>, Vec<DnError>) {
     let mut want = BTreeMap::new();
     let mut refused = Vec::new();
-    for l in links.iter().filter(|l| filter.accepts(l)) {
-        match Dn::child(Some(node), IF_RDN, &l.name, max_dn) {
-            Ok(dn) => {
-                want.insert(dn, IfRecord::from_link(l));
+    for l in links {
+        match desired_one(l, filter, node, max_dn) {
+            Some(Ok((dn, rec))) => {
+                want.insert(dn, rec);
             }
-            Err(e) => refused.push(e),
+            Some(Err(e)) => refused.push(e),
+            None => {}
         }
     }
     (want, refused)
+}
+
+/// The interface object IMM should hold for one link: `None` when the filter leaves the link
+/// out, an error when IMM cannot name it.
+pub fn desired_one(
+    l: &Link,
+    filter: &LinkFilter,
+    node: &Dn,
+    max_dn: usize,
+) -> Option<Result<(Dn, IfRecord), DnError>> {
+    if !filter.accepts(l) {
+        return None;
+    }
+    Some(Dn::child(Some(node), IF_RDN, &l.name, max_dn).map(|dn| (dn, IfRecord::from_link(l))))
 }
 
 /// The node object's cumulative counters.

@@ -30,14 +30,15 @@ fn burst_against_small_buffer_gives_enobufs_then_resync() {
         mon.stats().rcvbuf_effective,
         mon.stats()
     );
-    // Let the monitor finish: its resync dump of a table that is still changing can be
-    // interrupted and retried, so wait until one succeeded and nothing moved for a while.
+    // Let the monitor finish: wait until a re-seed succeeded, the cache is valid (no dump
+    // under way: one can take longer than the quiet time on a loaded machine) and nothing
+    // moved for a while.
     let mut last = mon.stats();
     assert!(
         wait_until(Duration::from_secs(20), || {
             std::thread::sleep(Duration::from_millis(300));
             let now = mon.stats();
-            let quiet = now == last && now.resyncs > 0;
+            let quiet = now == last && now.resyncs > 0 && mon.cache().is_valid();
             last = now;
             quiet
         }),

@@ -1,26 +1,20 @@
-//! The monitor's view of the link table (ifindex -> name, MAC), and the rule deciding which
-//! notifications are changes worth a sync. Pure: no sockets, so it can be fed arbitrary bytes.
+//! The monitor's view of the link table (ifindex -> name, MAC, type, operstate), the rule
+//! deciding which notifications are changes, and the set of links changed since the sync
+//! worker last took them. Pure: no sockets, no locks, so it can be fed arbitrary bytes;
+//! [`SharedCache`](super::SharedCache) shares it between the two threads.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
-use super::link::Link;
+use super::link::{Link, LinkState};
 use super::wire::{self, AF_UNSPEC, NLMSG_ERROR, NLMSG_OVERRUN, RTM_DELLINK, RTM_NEWLINK};
-
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-struct Entry {
-    name: Vec<u8>,
-    mac: Vec<u8>,
-    /// IF_OPER_*; only refreshes IMM's operState, never counts as a change.
-    oper: u8,
-}
 
 /// What one datagram did to the cache.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Applied {
     /// RTM_NEWLINK/RTM_DELLINK messages seen (any family).
     pub events: u64,
-    /// Of those, the ones that changed the cache: a link appeared, disappeared, was renamed or
-    /// changed its address.
+    /// Of those, the ones that changed what identifies a link: it appeared, disappeared, was
+    /// renamed, changed its address or its type.
     pub changes: u64,
     /// Of the rest, the ones that only changed a link's operational state.
     pub oper_changes: u64,
@@ -35,6 +29,19 @@ impl Applied {
     }
 }
 
+/// The sync worker asked for links while the cache is invalid (lost notifications, not yet
+/// re-seeded): only a full sync from the re-seeded cache can be trusted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotSeeded;
+
+impl std::fmt::Display for NotSeeded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the netlink monitor is re-reading the link table")
+    }
+}
+
+impl std::error::Error for NotSeeded {}
+
 /// What one RTM_NEWLINK did to a cache entry.
 enum Update {
     None,
@@ -44,31 +51,54 @@ enum Update {
 
 #[derive(Debug, Default)]
 pub struct LinkCache {
-    map: HashMap<u32, Entry>,
+    map: HashMap<u32, LinkState>,
+    /// Ifindexes whose entry changed (or went away) since the worker last took them.
+    dirty: HashSet<u32>,
+    /// False from an overflow or unparsable input until a re-seed.
+    valid: bool,
+    /// Seeds so far: the worker waits on it after asking for a re-seed.
+    generation: u64,
 }
 
 impl LinkCache {
+    /// Empty and invalid: nothing is known until the first seed.
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// Replaces the whole content with a dump.
-    pub fn seed(&mut self, links: &[Link]) {
-        self.map.clear();
+    /// Turns a dump into the map [`LinkCache::seed`] takes, so the allocation-heavy part
+    /// happens before the lock. `None` if a link has a name or address longer than the
+    /// kernel allows.
+    pub fn map_of(links: &[Link]) -> Option<HashMap<u32, LinkState>> {
+        let mut map = HashMap::with_capacity(links.len());
         for l in links {
-            self.map.insert(
-                l.ifindex,
-                Entry {
-                    name: l.name.clone(),
-                    mac: l.mac.clone(),
-                    oper: l.oper_state,
-                },
-            );
+            map.insert(l.ifindex, LinkState::of(l)?);
         }
+        Some(map)
     }
 
-    pub fn clear(&mut self) {
+    /// Replaces the whole content with a dump's, valid from now on. Returns the old map, to
+    /// be dropped outside the lock. Nothing is dirty: whoever reads a new seed reads all of it.
+    pub fn seed(&mut self, map: HashMap<u32, LinkState>) -> HashMap<u32, LinkState> {
+        self.dirty.clear();
+        self.valid = true;
+        self.generation += 1;
+        std::mem::replace(&mut self.map, map)
+    }
+
+    /// Notifications were lost: forget everything until the next seed.
+    pub fn invalidate(&mut self) {
+        self.valid = false;
         self.map.clear();
+        self.dirty.clear();
+    }
+
+    pub fn is_valid(&self) -> bool {
+        self.valid
+    }
+
+    pub fn generation(&self) -> u64 {
+        self.generation
     }
 
     pub fn len(&self) -> usize {
@@ -79,11 +109,47 @@ impl LinkCache {
         self.map.is_empty()
     }
 
-    /// (name, MAC) last seen for `ifindex`.
-    pub fn get(&self, ifindex: u32) -> Option<(&[u8], &[u8])> {
-        self.map
-            .get(&ifindex)
-            .map(|e| (e.name.as_slice(), e.mac.as_slice()))
+    pub fn get(&self, ifindex: u32) -> Option<&LinkState> {
+        self.map.get(&ifindex)
+    }
+
+    /// Empties the changed set into `out`: each changed ifindex with its current state
+    /// (`None`: the link is gone). `out` is cleared first and keeps its memory.
+    pub fn take_changed(
+        &mut self,
+        out: &mut Vec<(u32, Option<LinkState>)>,
+    ) -> Result<(), NotSeeded> {
+        out.clear();
+        if !self.valid {
+            return Err(NotSeeded);
+        }
+        let map = &self.map;
+        out.extend(self.dirty.drain().map(|i| (i, map.get(&i).copied())));
+        Ok(())
+    }
+
+    /// Every link into `out`, and the changed set emptied: the full table covers it.
+    pub fn take_all(&mut self, out: &mut Vec<(u32, LinkState)>) -> Result<(), NotSeeded> {
+        out.clear();
+        if !self.valid {
+            return Err(NotSeeded);
+        }
+        self.dirty.clear();
+        out.extend(self.map.iter().map(|(&i, &s)| (i, s)));
+        Ok(())
+    }
+
+    /// A sync that took these failed: they are changed again, whatever happened meanwhile
+    /// (a link changed since is already in the set; a re-seed makes the next sync full).
+    pub fn put_back(&mut self, ifindexes: impl IntoIterator<Item = u32>) {
+        if self.valid {
+            self.dirty.extend(ifindexes);
+        }
+    }
+
+    /// Number of links changed since the last take.
+    pub fn changed_len(&self) -> usize {
+        self.dirty.len()
     }
 
     /// Applies every message of one notification datagram.
@@ -92,8 +158,8 @@ impl LinkCache {
     /// RTM_NEWLINK/RTM_DELLINK about its ports on the same group (a port leaving its bridge
     /// gives an AF_BRIDGE RTM_DELLINK although the link still exists).
     ///
-    /// An RTM_DELLINK counts as a change even for an ifindex the cache does not know: the
-    /// consumer may have seen that link in a snapshot taken before our seed dump.
+    /// An RTM_DELLINK counts as a change even for an ifindex the cache does not know: IMM
+    /// may hold an object for it from before the seed.
     pub fn apply_datagram(&mut self, bytes: &[u8]) -> Applied {
         let mut a = Applied::default();
         for m in wire::messages(bytes) {
@@ -114,6 +180,7 @@ impl LinkCache {
                     }
                     if m.kind == RTM_DELLINK {
                         self.map.remove(&lm.ifindex);
+                        self.dirty.insert(lm.ifindex);
                         a.changes += 1;
                         continue;
                     }
@@ -123,10 +190,11 @@ impl LinkCache {
                         continue;
                     };
                     let mac = lm.address.unwrap_or(&[]);
-                    match self.update(lm.ifindex, name, mac, lm.operstate) {
-                        Update::Identity => a.changes += 1,
-                        Update::Oper => a.oper_changes += 1,
-                        Update::None => {}
+                    match self.update(lm.ifindex, name, mac, lm.info.link_type, lm.operstate) {
+                        Some(Update::Identity) => a.changes += 1,
+                        Some(Update::Oper) => a.oper_changes += 1,
+                        Some(Update::None) => {}
+                        None => a.unparsable += 1,
                     }
                 }
                 // An ACK is harmless; an error nobody asked for means something went wrong.
@@ -138,112 +206,30 @@ impl LinkCache {
         a
     }
 
-    /// Returns what changed. Updates in place so the common case (a known link whose name
-    /// and MAC did not change: up/down, MTU, stats) allocates nothing. A message without
-    /// IFLA_OPERSTATE leaves the known state alone.
-    fn update(&mut self, ifindex: u32, name: &[u8], mac: &[u8], oper: Option<u8>) -> Update {
-        match self.map.get_mut(&ifindex) {
-            Some(e) if e.name == name && e.mac == mac => match oper {
-                Some(o) if o != e.oper => {
-                    e.oper = o;
-                    Update::Oper
-                }
-                _ => Update::None,
-            },
-            Some(e) => {
-                e.name.clear();
-                e.name.extend_from_slice(name);
-                e.mac.clear();
-                e.mac.extend_from_slice(mac);
-                e.oper = oper.unwrap_or(e.oper);
-                Update::Identity
-            }
-            None => {
-                self.map.insert(
-                    ifindex,
-                    Entry {
-                        name: name.to_vec(),
-                        mac: mac.to_vec(),
-                        oper: oper.unwrap_or(0),
-                    },
-                );
-                Update::Identity
-            }
-        }
+    /// Returns what changed (`None`: a name or address longer than the kernel allows). A
+    /// message without IFLA_OPERSTATE leaves the known state alone.
+    fn update(
+        &mut self,
+        ifindex: u32,
+        name: &[u8],
+        mac: &[u8],
+        link_type: u16,
+        oper: Option<u8>,
+    ) -> Option<Update> {
+        let old = self.map.get(&ifindex);
+        let oper = oper.or(old.map(|o| o.oper_state)).unwrap_or(0);
+        let new = LinkState::new(name, mac, link_type, oper)?;
+        let what = match old {
+            Some(o) if *o == new => return Some(Update::None),
+            Some(o) if o.same_identity(&new) => Update::Oper,
+            _ => Update::Identity,
+        };
+        self.map.insert(ifindex, new);
+        self.dirty.insert(ifindex);
+        Some(what)
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::netlink::wire::{IfInfo, MessageBuilder, AF_BRIDGE, IFLA_ADDRESS};
-
-    fn msg(kind: u16, family: u8, index: i32, name: &[u8], mac: &[u8]) -> Vec<u8> {
-        MessageBuilder::new(kind, 0, 0, 0)
-            .ifinfo(&IfInfo {
-                family,
-                link_type: 1,
-                index,
-                flags: 0,
-                change: 0,
-            })
-            .name_attr(name)
-            .attr(IFLA_ADDRESS, mac)
-            .finish()
-    }
-
-    #[test]
-    fn change_rules() {
-        let mut c = LinkCache::new();
-        let add = msg(RTM_NEWLINK, AF_UNSPEC, 3, b"v0", &[2, 0, 0, 0, 0, 1]);
-        assert_eq!(c.apply_datagram(&add).changes, 1);
-        // Same state again (up/down, stats): no change.
-        let a = c.apply_datagram(&add);
-        assert_eq!((a.events, a.changes), (1, 0));
-        // MAC change.
-        let mac = msg(RTM_NEWLINK, AF_UNSPEC, 3, b"v0", &[2, 0, 0, 0, 0, 2]);
-        assert_eq!(c.apply_datagram(&mac).changes, 1);
-        // Rename.
-        let ren = msg(RTM_NEWLINK, AF_UNSPEC, 3, b"w0", &[2, 0, 0, 0, 0, 2]);
-        assert_eq!(c.apply_datagram(&ren).changes, 1);
-        assert_eq!(c.get(3), Some((&b"w0"[..], &[2u8, 0, 0, 0, 0, 2][..])));
-        // Bridge-family messages never count.
-        let br = msg(RTM_DELLINK, AF_BRIDGE, 3, b"w0", &[9; 6]);
-        let a = c.apply_datagram(&br);
-        assert_eq!((a.events, a.changes, a.unparsable), (1, 0, 0));
-        assert_eq!(c.len(), 1);
-        // Delete.
-        let del = msg(RTM_DELLINK, AF_UNSPEC, 3, b"w0", &[2, 0, 0, 0, 0, 2]);
-        assert_eq!(c.apply_datagram(&del).changes, 1);
-        assert!(c.is_empty());
-        // Unknown delete still counts.
-        assert_eq!(c.apply_datagram(&del).changes, 1);
-    }
-
-    #[test]
-    fn garbage_needs_resync() {
-        let mut c = LinkCache::new();
-        let mut b = msg(RTM_NEWLINK, AF_UNSPEC, 3, b"v0", &[1]);
-        b.truncate(b.len() - 1);
-        assert!(c.apply_datagram(&b).needs_resync());
-        let ov = MessageBuilder::new(NLMSG_OVERRUN, 0, 0, 0).finish();
-        assert!(c.apply_datagram(&ov).needs_resync());
-        let nameless = MessageBuilder::new(RTM_NEWLINK, 0, 0, 0)
-            .ifinfo(&IfInfo {
-                index: 4,
-                ..IfInfo::default()
-            })
-            .finish();
-        assert!(c.apply_datagram(&nameless).needs_resync());
-    }
-
-    #[test]
-    fn multi_message_datagram() {
-        let mut c = LinkCache::new();
-        let mut b = msg(RTM_NEWLINK, AF_UNSPEC, 1, b"a", &[]);
-        b.extend(msg(RTM_NEWLINK, AF_UNSPEC, 2, b"b", &[]));
-        b.extend(msg(RTM_NEWLINK, AF_UNSPEC, 1, b"a", &[]));
-        let a = c.apply_datagram(&b);
-        assert_eq!((a.events, a.changes), (3, 2));
-    }
-}
+#[path = "cache_tests.rs"]
+mod tests;

@@ -2,7 +2,11 @@
 
 use std::fmt::Write as _;
 
-use super::wire::{LinkMessage, ParseError, ParseErrorKind};
+use super::wire::{LinkMessage, ParseError, ParseErrorKind, MAX_ADDR_LEN};
+
+/// Room for an interface name: the kernel's IFNAMSIZ (16, with the NUL, which the parser
+/// strips), so every name the kernel accepts fits.
+const NAME_CAP: usize = 16;
 
 /// A link from the kernel's table. Names are bytes: the kernel does not require UTF-8.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -46,6 +50,72 @@ impl Link {
     }
 }
 
+/// A link's state as the monitor's cache keeps it: fixed-size and `Copy`, so updating it in
+/// place, or copying it out of the cache the monitor and the sync worker share, allocates
+/// nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct LinkState {
+    name: [u8; NAME_CAP],
+    name_len: u8,
+    mac: [u8; MAX_ADDR_LEN],
+    mac_len: u8,
+    /// ARPHRD_*: what the default filter reads.
+    pub link_type: u16,
+    /// IF_OPER_*.
+    pub oper_state: u8,
+}
+
+impl LinkState {
+    /// `None` when the name or the address is longer than the kernel allows (IFNAMSIZ,
+    /// MAX_ADDR_LEN): such a message did not come from a sane kernel.
+    pub fn new(name: &[u8], mac: &[u8], link_type: u16, oper_state: u8) -> Option<LinkState> {
+        if name.len() > NAME_CAP || mac.len() > MAX_ADDR_LEN {
+            return None;
+        }
+        let mut s = LinkState {
+            name: [0; NAME_CAP],
+            name_len: name.len() as u8,
+            mac: [0; MAX_ADDR_LEN],
+            mac_len: mac.len() as u8,
+            link_type,
+            oper_state,
+        };
+        s.name[..name.len()].copy_from_slice(name);
+        s.mac[..mac.len()].copy_from_slice(mac);
+        Some(s)
+    }
+
+    /// The state of a link from a dump.
+    pub fn of(l: &Link) -> Option<LinkState> {
+        LinkState::new(&l.name, &l.mac, l.link_type, l.oper_state)
+    }
+
+    pub fn name(&self) -> &[u8] {
+        &self.name[..usize::from(self.name_len)]
+    }
+
+    pub fn mac(&self) -> &[u8] {
+        &self.mac[..usize::from(self.mac_len)]
+    }
+
+    /// Same name, address and type: what decides whether and as what a link is mirrored.
+    pub fn same_identity(&self, other: &LinkState) -> bool {
+        self.name() == other.name()
+            && self.mac() == other.mac()
+            && self.link_type == other.link_type
+    }
+
+    pub fn to_link(&self, ifindex: u32) -> Link {
+        Link {
+            ifindex,
+            name: self.name().to_vec(),
+            mac: self.mac().to_vec(),
+            link_type: self.link_type,
+            oper_state: self.oper_state,
+        }
+    }
+}
+
 /// Lowercase colon-separated hex, as `ip link` prints Ethernet-like addresses.
 pub fn mac_to_string(mac: &[u8]) -> String {
     let mut s = String::with_capacity(mac.len() * 3);
@@ -80,5 +150,30 @@ mod tests {
         };
         assert_eq!(l.mac_string(), "00:00:00:00:00:00");
         assert_eq!(l.name_lossy(), "lo");
+    }
+
+    #[test]
+    fn link_state_holds_what_the_kernel_allows_and_converts_back() {
+        let l = Link {
+            ifindex: 7,
+            name: b"fifteen-chars-x".to_vec(),
+            mac: vec![0xab; MAX_ADDR_LEN],
+            link_type: 1,
+            oper_state: 6,
+        };
+        let s = LinkState::of(&l).unwrap();
+        assert_eq!((s.name(), s.mac()), (&l.name[..], &l.mac[..]));
+        assert_eq!(s.to_link(7), l);
+        assert!(LinkState::new(&[b'a'; NAME_CAP + 1], &[], 1, 0).is_none());
+        assert!(LinkState::new(b"a", &[0; MAX_ADDR_LEN + 1], 1, 0).is_none());
+        let up = LinkState { oper_state: 2, ..s };
+        assert!(s.same_identity(&up) && s != up);
+        let other_type = LinkState {
+            link_type: 772,
+            ..s
+        };
+        assert!(!s.same_identity(&other_type));
+        let empty = LinkState::new(b"", &[], 0, 0).unwrap();
+        assert_eq!((empty.name(), empty.mac()), (&b""[..], &b""[..]));
     }
 }

@@ -59,13 +59,23 @@ impl Snapshotter {
 
     /// [`Snapshotter::dump`] into a caller-owned vector (cleared first), to reuse its memory.
     pub fn dump_into(&mut self, out: &mut Vec<Link>) -> Result<(), NetlinkError> {
-        self.dump_with_retries(out, None)
+        self.dump_with_retries(out, None, false).map(|_| ())
+    }
+
+    /// One dump into `out`, kept even if the table changed during it (NLM_F_DUMP_INTR):
+    /// returns whether it did. Only for a reader subscribed to the link notifications
+    /// *before* the dump, that applies them afterwards: every change that made the dump
+    /// inconsistent is one of those notifications, and it carries the link's whole new
+    /// state, so applying them in order ends in the kernel's table (unless some were lost,
+    /// which ENOBUFS reports). Retrying instead could fail forever on a busy host.
+    pub fn dump_for_seed(&mut self, out: &mut Vec<Link>) -> Result<bool, NetlinkError> {
+        self.dump_with_retries(out, None, true)
     }
 
     /// The raw datagrams of one complete, uninterrupted dump (for tests and diagnostics).
     pub fn dump_raw(&mut self) -> Result<Vec<Vec<u8>>, NetlinkError> {
         let mut raw = Vec::new();
-        self.dump_with_retries(&mut Vec::new(), Some(&mut raw))?;
+        self.dump_with_retries(&mut Vec::new(), Some(&mut raw), false)?;
         Ok(raw)
     }
 
@@ -79,11 +89,13 @@ impl Snapshotter {
         self.retries
     }
 
+    /// Returns whether the dump in `out` was interrupted (only with `accept_interrupted`).
     fn dump_with_retries(
         &mut self,
         out: &mut Vec<Link>,
         mut raw: Option<&mut Vec<Vec<u8>>>,
-    ) -> Result<(), NetlinkError> {
+        accept_interrupted: bool,
+    ) -> Result<bool, NetlinkError> {
         let mut interrupted = 0;
         let mut grown = 0;
         loop {
@@ -92,8 +104,8 @@ impl Snapshotter {
                 r.clear();
             }
             let err = match self.dump_once(out, raw.as_deref_mut()) {
-                Ok(false) => return Ok(()),
-                Ok(true) => {
+                Ok(intr) if !intr || accept_interrupted => return Ok(intr),
+                Ok(_) => {
                     interrupted += 1;
                     if interrupted > MAX_INTR_RETRIES {
                         out.clear();

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use std::os::fd::RawFd;
 
 use super::SyncError;
-use crate::diff::Change;
+use crate::diff::{Change, ImmView};
 use crate::model::{self, Counters, IfRecord, MirrorState};
 use crate::osaf::{
     AisCode, Attr, AttrValue, Dn, Error, ImmOi, ImmOm, OiHandler, RetryPolicy, Scope, MAX_LONG_DN,
@@ -41,7 +41,7 @@ pub(crate) struct ImmSession {
     oi: Option<ImmOi>,
     om: Option<ImmOm>,
     /// What IMM holds under the node object, as far as this session knows.
-    view: Option<BTreeMap<Dn, IfRecord>>,
+    view: Option<ImmView>,
     node_ready: bool,
     /// This session wrote LIVE on the node object since it set the implementer name, and
     /// not STOPPED since.
@@ -143,8 +143,15 @@ impl ImmSession {
         Ok(found)
     }
 
+    /// Whether the view is known, or the next use reads it from IMM (then only a full sync
+    /// can tell what IMM should hold: it may have lost objects, or hold ones of an earlier
+    /// run or a write whose outcome was unknown).
+    pub fn view_known(&self) -> bool {
+        self.view.is_some()
+    }
+
     /// The interface objects under the node object, read from IMM if not known.
-    pub fn view(&mut self) -> Result<&BTreeMap<Dn, IfRecord>, Error> {
+    pub fn view(&mut self) -> Result<&ImmView, Error> {
         if self.view.is_none() {
             let node = self.target.node_dn.clone();
             let (_, om) = self.connect()?;
@@ -154,12 +161,10 @@ impl ImmSession {
                 Some(model::IF_CLASS),
                 Some(&[model::ATTR_MAC, model::ATTR_IFINDEX, model::ATTR_OPER]),
             )?;
-            let mut view = BTreeMap::new();
+            let mut view = ImmView::new();
             for o in objs {
                 match Dn::parse(&o.dn, MAX_LONG_DN) {
-                    Ok(dn) => {
-                        view.insert(dn, IfRecord::from_attrs(&o.attrs));
-                    }
+                    Ok(dn) => view.insert(dn, IfRecord::from_attrs(&o.attrs)),
                     Err(e) => log::warn!("ignoring IMM object {:?}: {e}", o.dn),
                 }
             }
@@ -171,7 +176,7 @@ impl ImmSession {
 
     /// The view as last read or written, without reading IMM.
     pub fn known_objects(&self) -> Option<&BTreeMap<Dn, IfRecord>> {
-        self.view.as_ref()
+        self.view.as_ref().map(ImmView::objects)
     }
 
     /// Writes one change and records it in the view. Returns the IMM writes it took.
@@ -197,15 +202,7 @@ impl ImmSession {
                 1
             }
         };
-        let view = self.view.as_mut().expect("read above");
-        match change {
-            Change::Create(dn, rec) | Change::Update(dn, rec, _) => {
-                view.insert(dn.clone(), rec.clone());
-            }
-            Change::Delete(dn) => {
-                view.remove(dn);
-            }
-        }
+        self.view.as_mut().expect("read above").apply(change);
         Ok(writes)
     }
 
@@ -320,4 +317,4 @@ fn refusal(target: &NodeTarget, om: &ImmOm, e: Error) -> Result<SyncError, Error
 
 #[cfg(all(test, feature = "sim"))]
 #[path = "imm_session_tests.rs"]
-mod tests;
+pub(super) mod tests;

@@ -29,7 +29,7 @@ fn rec(mac: &str, ifindex: u32) -> IfRecord {
 }
 
 /// What IMM holds, read by a session of its own (fresh OM handle, no cached view).
-fn imm_view(sim: &Sim, t: &NodeTarget) -> BTreeMap<Dn, IfRecord> {
+pub(in crate::sync) fn imm_view(sim: &Sim, t: &NodeTarget) -> BTreeMap<Dn, IfRecord> {
     let om = ImmOm::initialize(sim.apis().imm_om, sim.apis().imm_oi, sim.policy()).unwrap();
     om.search(
         Some(&t.node_dn),
@@ -74,8 +74,8 @@ fn node_object_view_and_writes_survive_a_new_session() {
     // object's counters and reads the view back from IMM.
     let mut s = session(&sim, &t);
     assert_eq!(s.ensure_node(true).unwrap(), Some(counters));
-    assert_eq!(s.view().unwrap(), &imm_view(&sim, &t));
-    assert_eq!(s.view().unwrap()[&a], rec("02:00:00:00:00:0a", 1));
+    assert_eq!(s.view().unwrap().objects(), &imm_view(&sim, &t));
+    assert_eq!(s.view().unwrap().objects()[&a], rec("02:00:00:00:00:0a", 1));
 
     // Only the changed attribute is written; a MAC that went away recreates the object.
     let new_a = rec("02:00:00:00:00:0a", 9);
@@ -148,7 +148,7 @@ fn bad_handle_makes_new_handles_with_the_implementer_and_rereads_imm() {
     // The next use makes new handles: the implementer name is set again (so the objects
     // can be written), the node object is found again and the view re-read.
     assert_eq!(s.ensure_node(false).unwrap(), None);
-    assert_eq!(s.view().unwrap()[&a], rec("02:00:00:00:00:01", 1));
+    assert_eq!(s.view().unwrap().objects()[&a], rec("02:00:00:00:00:01", 1));
     assert_eq!(s.apply(&update).unwrap(), 1);
     assert_eq!(imm_view(&sim, &t)[&a].ifindex, 2);
     assert!(s.selection_fd().is_some());
@@ -156,7 +156,7 @@ fn bad_handle_makes_new_handles_with_the_implementer_and_rereads_imm() {
     // BAD_HANDLE from the OM handle alone: the OI handle is alive and holds the name, and
     // must give it up before a new handle can take it.
     s.handle_lost();
-    assert_eq!(s.view().unwrap()[&a].ifindex, 2);
+    assert_eq!(s.view().unwrap().objects()[&a].ifindex, 2);
     s.delete_if_present(&t.node_dn).unwrap();
 }
 

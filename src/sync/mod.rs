@@ -1,19 +1,23 @@
 //! The sync worker: the only thread that talks to IMM, so the AMF thread never waits on it.
 //!
-//! A sync clears the change flag *before* taking the snapshot and raises it again if
-//! anything fails, so a change that lands during or after the snapshot is never lost. It
-//! diffs the snapshot with its view of IMM and writes only the differences.
+//! A sync takes the change flag, *then* the links changed since the last sync from the
+//! netlink monitor's cache (all links for a full sync: at start, after lost notifications,
+//! on the admin operation "resync"), and puts both back if anything fails, so a change that
+//! lands during or after the sync is never lost (crate::flag). It diffs those links with its
+//! view of IMM and writes only the differences: its cost is that of what changed.
 //!
 //! - `requests`: what the AMF thread asks of the worker and reads from it without waiting
 //!   ([`SyncHandle`], [`Request`], [`CsiAnswer`], [`Status`]).
 //! - `imm_session`: one implementer's IMM handles, its view of the objects under one node
 //!   object, and the writes (create-or-replace, delete-if-present); the one BAD_HANDLE path.
+//! - `batch`: the links one sync took from the cache, and what IMM should hold for them.
 //! - `counters`: the node object's cumulative counters.
 //! - `identity`: the node the worker writes for, resolved before its first write.
 //! - `membership_source`, `membership_task`: cluster membership (CLM) and acting for the
 //!   nodes that left it, between syncs.
 //! - `worker`: the worker loop, one sync and its retries, admin operations.
 
+mod batch;
 mod counters;
 mod identity;
 mod imm_session;
@@ -26,7 +30,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::model::IfRecord;
-use crate::netlink::{LinkFilter, NetlinkError};
+use crate::netlink::{LinkFilter, NotSeeded};
 use crate::osaf::{Dn, DnError, Error, RetryPolicy};
 
 pub use identity::NodeSpec;
@@ -67,7 +71,8 @@ pub struct SyncReport {
 #[derive(Debug)]
 enum SyncError {
     Imm(Error),
-    Snapshot(NetlinkError),
+    /// The monitor's cache is being re-seeded: the sync waits for it.
+    NotSeeded(NotSeeded),
     /// The assignment was taken away mid-sync.
     Deactivated,
     /// Configuration IMM cannot take (unknown class, missing parent): stop the component.
@@ -84,7 +89,7 @@ impl std::fmt::Display for SyncError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             SyncError::Imm(e) => e.fmt(f),
-            SyncError::Snapshot(e) => write!(f, "link snapshot: {e}"),
+            SyncError::NotSeeded(e) => e.fmt(f),
             SyncError::Deactivated => f.write_str("assignment removed during the sync"),
             SyncError::Fatal(s) => f.write_str(s),
         }

@@ -12,7 +12,7 @@ use super::identity::{await_node, Resolver};
 use super::worker::{Inbox, Parts, Worker};
 use super::SyncSettings;
 use crate::flag::ChangeFlag;
-use crate::netlink::{Monitor, Snapshotter};
+use crate::netlink::Monitor;
 use crate::osaf::{AisCode, AmfResponder, Invocation};
 use crate::sys::Doorbell;
 use opensaf_sys::Apis;
@@ -91,6 +91,10 @@ pub struct Status {
     pub halt: Arc<AtomicBool>,
     /// Cleared when the worker thread ends for any reason (a panic included).
     pub worker_alive: AtomicBool,
+    /// Syncs that succeeded, and that failed (to be retried at the next healthcheck): for
+    /// tests and benchmarks.
+    pub syncs: AtomicU64,
+    pub failed_syncs: AtomicU64,
 }
 
 impl Default for Status {
@@ -109,6 +113,8 @@ impl Status {
             fatal: Mutex::new(None),
             halt: Arc::new(AtomicBool::new(false)),
             worker_alive: AtomicBool::new(true),
+            syncs: AtomicU64::new(0),
+            failed_syncs: AtomicU64::new(0),
         }
     }
 
@@ -155,7 +161,6 @@ impl SyncHandle {
             bell: bell.clone(),
         };
         let parts = Parts {
-            snap: Snapshotter::new()?,
             flag,
             monitor,
             status: status.clone(),

@@ -1,7 +1,7 @@
 //! The worker thread: waits on its doorbell and the OI descriptor, runs one sync per
-//! request (snapshot, diff, writes) with its BAD_HANDLE / TIMEOUT retries, answers
-//! deactivations once the writes have stopped (and the node object says STOPPED), and
-//! serves the "resync" admin operation. It starts once its node is known
+//! request (links from the monitor's cache, diff, writes) with its BAD_HANDLE / TIMEOUT
+//! retries, answers deactivations once the writes have stopped (and the node object says
+//! STOPPED), and serves the "resync" admin operation. It starts once its node is known
 //! ([`super::identity`]).
 
 use std::os::fd::{AsFd, AsRawFd};
@@ -11,20 +11,22 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::Receiver;
 
+use super::batch::{Batch, Naming};
 use super::counters::NodeCounters;
 use super::imm_session::ImmSession;
 use super::membership_task::{MembershipTask, Turn};
 use super::{CsiAnswer, NodeTarget, Request, Status, SyncError, SyncReport, SyncSettings};
-use crate::diff::{diff, Change};
+use crate::diff::{diff, diff_incremental, Change};
 use crate::flag::{ChangeFlag, Pending};
-use crate::model;
-use crate::netlink::{Monitor, Snapshotter};
+use crate::netlink::Monitor;
 use crate::osaf::{AisCode, AttrValue, Error, Invocation, OiHandler, OiResponder};
 use crate::sys::{poll, Doorbell};
 use opensaf_sys::Apis;
 
 /// Admin operation id that asks for a full resync (`immadm -o 1 <node DN>`).
 pub const ADMIN_OP_RESYNC: u64 = 1;
+/// How long the admin operation "resync" waits for the monitor's new dump.
+const RESEED_WAIT: Duration = Duration::from_secs(5);
 
 /// The STOPPED write before a deactivation is answered is made only with at least this
 /// much time left before the AMF thread answers instead (one IMM call, typically < 1 ms,
@@ -39,7 +41,6 @@ pub(super) struct Inbox {
 
 /// What the worker shares with the rest of the component, made before its thread starts.
 pub(super) struct Parts {
-    pub snap: Snapshotter,
     pub flag: Arc<ChangeFlag>,
     pub monitor: Arc<Monitor>,
     pub status: Arc<Status>,
@@ -54,7 +55,8 @@ pub(super) struct Worker {
     membership: Option<MembershipTask>,
     flag: Arc<ChangeFlag>,
     monitor: Arc<Monitor>,
-    snap: Snapshotter,
+    /// The links of the current sync, taken from the monitor's cache.
+    batch: Batch,
     session: ImmSession,
     counters: NodeCounters,
     status: Arc<Status>,
@@ -88,7 +90,6 @@ impl Worker {
             MembershipTask::new(m, &me, parent, max, apis, policy.clone())
         });
         let Parts {
-            snap,
             flag,
             monitor,
             status,
@@ -100,8 +101,8 @@ impl Worker {
             target,
             membership,
             flag,
+            batch: Batch::new(monitor.cache().clone()),
             monitor,
-            snap,
             session,
             counters: NodeCounters::default(),
             status,
@@ -186,9 +187,14 @@ impl Worker {
                 AisCode::FAILED_OPERATION
             } else {
                 log::info!("admin operation: resync requested");
+                // Nothing is trusted: a new dump for the monitor's cache, IMM read again.
+                let reseeded = self.monitor.reseed(RESEED_WAIT);
                 self.flag.raise_resync();
                 self.session.forget_view();
-                if self.sync(true) {
+                if !reseeded {
+                    log::warn!("admin operation: no new link dump within {RESEED_WAIT:?}");
+                    AisCode::FAILED_OPERATION
+                } else if self.sync(true) {
                     AisCode::OK
                 } else {
                     AisCode::FAILED_OPERATION
@@ -202,6 +208,10 @@ impl Worker {
 
     /// Runs one sync if the flag is raised (or `force`) and the component is active.
     /// Returns whether IMM now matches the kernel.
+    ///
+    /// The flag is taken first, then the links from the cache (crate::flag); a failure puts
+    /// both back. A full sync (a resync is pending, or the view must be read from IMM) takes
+    /// every link, an incremental one only those that changed.
     fn sync(&mut self, force: bool) -> bool {
         if !self.status.active.load(Ordering::Acquire) {
             return false;
@@ -219,9 +229,17 @@ impl Worker {
             None if force => Pending { resync: true },
             None => return true,
         };
+        let full = pending.resync || !self.session.view_known();
+        if let Err(e) = self.batch.take(full) {
+            // The monitor lost notifications and has not re-seeded yet; its seed raises the
+            // flag again. Until then the cache cannot be trusted, whatever this sync was.
+            log::debug!("sync deferred: {e}");
+            self.flag.restore(Pending { resync: true });
+            return false;
+        }
         self.status.set_busy(true);
         let start = Instant::now();
-        let mut result = self.attempt(pending.resync);
+        let mut result = self.attempt();
         // BAD_HANDLE (IMM restarted) and TIMEOUT (outcome unknown) are answered by
         // re-reading IMM and trying again, at most twice.
         for _ in 0..2 {
@@ -239,15 +257,19 @@ impl Worker {
                 }
                 _ => break,
             }
-            result = self.attempt(pending.resync);
+            result = self.attempt();
         }
         self.status.set_busy(false);
         match result {
             Ok(mut report) => {
                 report.took = start.elapsed();
-                if report.writes > 0 || pending.resync {
+                self.status.syncs.fetch_add(1, Ordering::Relaxed);
+                if report.writes > 0 || self.batch.is_full() {
+                    let n = self.batch.len();
                     log::info!(
-                        "sync: {} created, {} updated, {} deleted, {} objects, {} IMM writes in {:?}",
+                        "{} sync, {n} link{}: {} created, {} updated, {} deleted, {} objects, {} IMM writes in {:?}",
+                        if self.batch.is_full() { "full" } else { "incremental" },
+                        if n == 1 { "" } else { "s" },
                         report.created.len(),
                         report.updated.len(),
                         report.deleted.len(),
@@ -262,7 +284,10 @@ impl Worker {
                 true
             }
             Err(e) => {
-                self.flag.restore(pending);
+                self.batch.put_back();
+                self.flag.restore(Pending {
+                    resync: pending.resync || self.batch.is_full(),
+                });
                 match e {
                     SyncError::Fatal(msg) => {
                         log::error!("{msg}");
@@ -272,26 +297,42 @@ impl Worker {
                     SyncError::Deactivated | SyncError::Imm(Error::Cancelled(_)) => {
                         log::info!("sync stopped: {e}")
                     }
-                    e => log::warn!("sync failed, will retry at the next healthcheck: {e}"),
+                    SyncError::NotSeeded(e) => log::debug!("sync deferred: {e}"),
+                    e => {
+                        self.status.failed_syncs.fetch_add(1, Ordering::Relaxed);
+                        log::warn!("sync failed, will retry at the next healthcheck: {e}")
+                    }
                 }
                 false
             }
         }
     }
 
-    /// `resync`: a full resync was asked for (start, ENOBUFS, admin operation); the node
-    /// object's counters are written even when no interface object changed.
-    fn attempt(&mut self, resync: bool) -> Result<SyncReport, SyncError> {
-        let links = self.snap.dump().map_err(SyncError::Snapshot)?;
+    /// One try at the batch. A full sync also writes the node object's counters when no
+    /// interface object changed.
+    fn attempt(&mut self) -> Result<SyncReport, SyncError> {
         if let Some(found) = self.session.ensure_node(!self.counters.loaded())? {
             self.counters.adopt(found, self.monitor.stats());
         }
+        if !self.batch.is_full() && !self.session.view_known() {
+            self.batch.widen().map_err(SyncError::NotSeeded)?;
+        }
         let s = &self.settings;
-        let (want, refused) = model::desired(&links, &s.filter, &self.target.node_dn, s.max_dn);
+        let naming = Naming {
+            filter: &s.filter,
+            node: &self.target.node_dn,
+            max_dn: s.max_dn,
+        };
+        let (changes, refused) = if self.batch.is_full() {
+            let (want, refused) = self.batch.desired(&naming);
+            (diff(self.session.view()?.objects(), &want), refused)
+        } else {
+            let (wanted, refused) = self.batch.wanted(&naming);
+            (diff_incremental(self.session.view()?, &wanted), refused)
+        };
         for e in &refused {
             log::warn!("link not mirrored: {e}");
         }
-        let changes = diff(self.session.view()?, &want);
         let mut report = SyncReport {
             refused,
             ..Default::default()
@@ -309,7 +350,7 @@ impl Worker {
             }
         }
         self.counters.sync_done();
-        if report.writes > 0 || resync || !self.session.is_live() {
+        if report.writes > 0 || self.batch.is_full() || !self.session.is_live() {
             let attrs = self.counters.attrs(&self.monitor.stats());
             self.session.update_node(&attrs)?;
         }
@@ -377,3 +418,7 @@ impl Worker {
         }
     }
 }
+
+#[cfg(all(test, feature = "sim"))]
+#[path = "worker_tests.rs"]
+mod tests;

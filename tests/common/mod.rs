@@ -125,6 +125,26 @@ pub fn add_veth_pairs(prefix: &str, n: usize) {
     ip_batch((0..n).map(|i| format!("link add {prefix}a{i} type veth peer name {prefix}b{i}")));
 }
 
+/// One round of churn, as `ip -batch` lines: 50 veth pairs `{tag}{round}x/y{i}` added, the
+/// 50 of the round before deleted, and the MACs of 50 links `{prefix}a{p}` (of `pairs`)
+/// changed.
+pub fn churn_round(tag: &str, round: usize, prefix: &str, pairs: usize) -> Vec<String> {
+    let adds =
+        (0..50).map(|i| format!("link add {tag}{round}x{i} type veth peer name {tag}{round}y{i}"));
+    let dels = (0..50)
+        .filter(|_| round > 0)
+        .map(|i| format!("link del {tag}{}x{i}", round - 1));
+    let macs = (0..50).map(|i| {
+        let p = (round * 50 + i) % pairs;
+        let (hi, lo) = (p >> 8, p & 0xff);
+        format!(
+            "link set {prefix}a{p} address 02:{:02x}:{hi:02x}:{lo:02x}:00:02",
+            round % 256
+        )
+    });
+    adds.chain(dels).chain(macs).collect()
+}
+
 /// (ifindex, name, address) for every link, from `ip -j link show`.
 pub fn ip_json_links() -> Vec<(u32, String, Option<String>)> {
     let text = ip(&["-j", "link", "show"]);

@@ -171,17 +171,22 @@ impl SimEnv {
 
     /// The operState IMM holds for one interface.
     pub fn imm_oper(&self, ifname: &str) -> Option<u32> {
-        let dn = macsync::osaf::Dn::child(
-            Some(&macsync::osaf::Dn::parse(NODE_DN, 255).unwrap()),
-            "macSyncInterfaceId",
-            ifname.as_bytes(),
-            255,
+        self.read(
+            |st| match st.objects.get(if_dn(ifname).as_str())?.get("operState") {
+                Some([Value::Uint32(n)]) => Some(*n),
+                _ => None,
+            },
         )
-        .unwrap();
-        self.read(|st| match st.objects.get(dn.as_str())?.get("operState") {
-            Some([Value::Uint32(n)]) => Some(*n),
-            _ => None,
-        })
+    }
+
+    /// The MAC address IMM holds for one interface (one object read, not the whole table).
+    pub fn imm_mac(&self, ifname: &str) -> Option<String> {
+        self.read(
+            |st| match st.objects.get(if_dn(ifname).as_str())?.get("macAddress") {
+                Some([Value::String(s)]) => Some(s.clone()),
+                _ => None,
+            },
+        )
     }
 
     /// The node object's counters (syncs, objectsCreated, ...).
@@ -299,6 +304,17 @@ impl Drop for SimEnv {
             let _ = std::fs::remove_dir_all(&self.dir);
         }
     }
+}
+
+/// The DN of one interface's object.
+fn if_dn(ifname: &str) -> macsync::osaf::Dn {
+    macsync::osaf::Dn::child(
+        Some(&macsync::osaf::Dn::parse(NODE_DN, 255).unwrap()),
+        "macSyncInterfaceId",
+        ifname.as_bytes(),
+        255,
+    )
+    .unwrap()
 }
 
 pub fn tail(s: &str, n: usize) -> String {

@@ -1,6 +1,16 @@
-//! What to write so IMM matches the kernel: a pure comparison of two maps.
+//! What to write so IMM matches the kernel: pure comparisons, no IMM and no netlink.
+//!
+//! - this file: [`Change`] and [`diff`], the full comparison of two maps (a full sync);
+//! - `view`: [`ImmView`], what IMM holds, by DN and by ifindex;
+//! - `incremental`: [`diff_incremental`], only the links that changed since the last sync.
+
+mod incremental;
+mod view;
 
 use std::collections::BTreeMap;
+
+pub use incremental::diff_incremental;
+pub use view::ImmView;
 
 use crate::model::IfRecord;
 use crate::osaf::Dn;
@@ -21,8 +31,19 @@ pub fn diff(current: &BTreeMap<Dn, IfRecord>, desired: &BTreeMap<Dn, IfRecord>) 
         .filter(|dn| !desired.contains_key(*dn))
         .map(|dn| Change::Delete(dn.clone()))
         .collect();
-    for (dn, want) in desired {
-        match current.get(dn) {
+    push_writes(&mut out, desired, |dn| current.get(dn));
+    out
+}
+
+/// Appends a create or an update for each wanted object that IMM (`have`) does not hold as
+/// wanted, in the order given.
+fn push_writes<'w, 'h>(
+    out: &mut Vec<Change>,
+    want: impl IntoIterator<Item = (&'w Dn, &'w IfRecord)>,
+    have: impl Fn(&Dn) -> Option<&'h IfRecord>,
+) {
+    for (dn, want) in want {
+        match have(dn) {
             None => out.push(Change::Create(dn.clone(), want.clone())),
             Some(have) if have != want => {
                 out.push(Change::Update(dn.clone(), want.clone(), have.clone()))
@@ -30,7 +51,6 @@ pub fn diff(current: &BTreeMap<Dn, IfRecord>, desired: &BTreeMap<Dn, IfRecord>) 
             Some(_) => {}
         }
     }
-    out
 }
 
 #[cfg(test)]

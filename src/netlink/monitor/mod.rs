@@ -1,19 +1,24 @@
-//! The link monitor thread: turns RTMGRP_LINK notifications into raises of the shared flag.
+//! The link monitor: turns RTMGRP_LINK notifications into updates of the cache it shares
+//! with the sync worker, then raises of the shared flag.
+//!
+//! - this file: [`Monitor`], the handle (spawn with the first dump, stats, requests, stop);
+//! - `listener`: the thread's loop, the cache's invalidation and re-seeding.
+
+mod listener;
 
 use std::io;
-use std::os::fd::{AsFd, AsRawFd};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{mpsc, Arc};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use super::cache::LinkCache;
-use super::link::Link;
+use super::shared_cache::SharedCache;
 use super::snapshot::Snapshotter;
 use super::socket::NlSocket;
 use super::wire::RTMGRP_LINK;
 use crate::flag::ChangeFlag;
 use crate::sys::{self, Doorbell};
+use listener::MonitorThread;
 
 /// NetworkManager's choice: large enough that ordinary bursts do not overflow, and overflow is
 /// handled by a resync anyway.
@@ -21,8 +26,6 @@ pub const DEFAULT_RCVBUF: usize = 8 << 20;
 /// Notifications are one link each (a few KiB at most); this leaves ample room and is
 /// allocated once.
 const RECV_BUFFER: usize = 64 * 1024;
-/// Datagrams read before going back to poll, so a flood cannot starve the stop request.
-const DRAIN_BATCH: usize = 256;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MonitorOptions {
@@ -56,8 +59,11 @@ pub struct MonitorStats {
     pub forged_dropped: u64,
     /// Datagrams received (all senders).
     pub datagrams: u64,
-    /// Successful cache re-seeds from a dump.
+    /// Successful cache re-seeds from a dump (after lost notifications or on request).
     pub resyncs: u64,
+    /// Dumps of the link table taken (the first seed included): the only dumps macsync
+    /// takes, so an ordinary change must not add one.
+    pub dumps: u64,
     /// Re-seeds that failed (retried at the next wake-up).
     pub resync_failures: u64,
     /// SO_RCVBUF as the kernel reports it (it doubles what was asked for).
@@ -69,7 +75,7 @@ pub struct MonitorStats {
 }
 
 #[derive(Debug, Default)]
-struct Shared {
+pub(super) struct Shared {
     events: AtomicU64,
     changes: AtomicU64,
     overruns: AtomicU64,
@@ -79,11 +85,15 @@ struct Shared {
     datagrams: AtomicU64,
     resyncs: AtomicU64,
     resync_failures: AtomicU64,
+    dumps: AtomicU64,
+    /// Requests to the thread, each followed by a ring of its doorbell.
     kill: AtomicBool,
+    stop: AtomicBool,
+    reseed: AtomicBool,
     stall_us: AtomicU64,
 }
 
-fn bump(c: &AtomicU64, n: u64) {
+pub(super) fn bump(c: &AtomicU64, n: u64) {
     c.fetch_add(n, Ordering::Relaxed);
 }
 
@@ -91,7 +101,8 @@ fn bump(c: &AtomicU64, n: u64) {
 #[derive(Debug)]
 pub struct Monitor {
     shared: Arc<Shared>,
-    stop: Arc<Doorbell>,
+    cache: Arc<SharedCache>,
+    bell: Arc<Doorbell>,
     handle: Option<JoinHandle<()>>,
     port_id: u32,
     tid: i32,
@@ -119,30 +130,28 @@ impl Monitor {
             );
         }
         let port_id = sock.port_id()?;
-        let mut snap = Snapshotter::new()?;
-        let mut links = Vec::new();
-        snap.dump_into(&mut links).map_err(io::Error::other)?;
-        let mut cache = LinkCache::new();
-        cache.seed(&links);
+        let bell = Arc::new(Doorbell::new()?);
+        let shared = Arc::new(Shared::default());
+        let cache = Arc::new(SharedCache::new());
+        let mut worker = MonitorThread {
+            sock,
+            bell: Arc::clone(&bell),
+            flag: Arc::clone(&flag),
+            shared: Arc::clone(&shared),
+            cache: Arc::clone(&cache),
+            snap: Snapshotter::new()?,
+            links: Vec::new(),
+            buf: vec![0; RECV_BUFFER],
+            valid: false,
+            why: "start",
+        };
+        worker.seed("start").map_err(io::Error::other)?;
         flag.raise_resync();
         log::info!(
             "netlink monitor: port {port_id}, {} links, receive buffer {rcvbuf_effective} bytes",
-            links.len()
+            worker.links.len()
         );
 
-        let stop = Arc::new(Doorbell::new()?);
-        let shared = Arc::new(Shared::default());
-        let mut worker = Worker {
-            sock,
-            stop: Arc::clone(&stop),
-            flag: Arc::clone(&flag),
-            shared: Arc::clone(&shared),
-            cache,
-            snap,
-            links,
-            buf: vec![0; RECV_BUFFER],
-            cache_valid: true,
-        };
         let (tid_tx, tid_rx) = mpsc::sync_channel(1);
         let handle = thread::Builder::new()
             .name("macsync-netlink".into())
@@ -150,6 +159,7 @@ impl Monitor {
                 let _ = tid_tx.send(sys::gettid());
                 let mut notice = DeathNotice {
                     flag: Arc::clone(&worker.flag),
+                    cache: Arc::clone(&worker.cache),
                     clean: false,
                 };
                 match worker.run() {
@@ -162,12 +172,28 @@ impl Monitor {
             .map_err(|_| io::Error::other("netlink monitor thread died at start"))?;
         Ok(Monitor {
             shared,
-            stop,
+            cache,
+            bell,
             handle: Some(handle),
             port_id,
             tid,
             rcvbuf_effective,
         })
+    }
+
+    /// The cache this monitor keeps: the sync worker's source of links.
+    pub fn cache(&self) -> &Arc<SharedCache> {
+        &self.cache
+    }
+
+    /// Asks the thread to re-seed the cache from a new dump (the admin operation "resync")
+    /// and waits up to `timeout` for it. Meanwhile the cache is invalid and the flag raised
+    /// with resync, so the sync that follows is a full one from the new seed.
+    pub fn reseed(&self, timeout: Duration) -> bool {
+        let generation = self.cache.generation();
+        self.shared.reseed.store(true, Ordering::SeqCst);
+        self.bell.ring();
+        self.cache.wait_seeded_after(generation, timeout)
     }
 
     pub fn stats(&self) -> MonitorStats {
@@ -183,6 +209,7 @@ impl Monitor {
             datagrams: get(&s.datagrams),
             resyncs: get(&s.resyncs),
             resync_failures: get(&s.resync_failures),
+            dumps: get(&s.dumps),
             rcvbuf_effective: self.rcvbuf_effective,
             port_id: self.port_id,
             tid: self.tid,
@@ -209,7 +236,7 @@ impl Monitor {
     /// until it has. The flag is raised with resync, as on any abnormal exit.
     pub fn kill_for_test(&self) {
         self.shared.kill.store(true, Ordering::SeqCst);
-        self.stop.ring();
+        self.bell.ring();
         let deadline = Instant::now() + Duration::from_secs(5);
         while self.is_alive() && Instant::now() < deadline {
             thread::sleep(Duration::from_millis(1));
@@ -234,159 +261,28 @@ impl Drop for Monitor {
         let Some(handle) = self.handle.take() else {
             return;
         };
-        self.stop.ring();
+        self.shared.stop.store(true, Ordering::SeqCst);
+        self.bell.ring();
         if handle.join().is_err() {
             log::error!("netlink monitor thread panicked");
         }
     }
 }
 
-/// Raises the flag with resync if the thread ends other than by a stop request, including by
-/// panic (Drop runs during unwinding): with no monitor, the state is unknown from then on.
+/// Invalidates the cache and raises the flag with resync if the thread ends other than by a
+/// stop request, including by panic (Drop runs during unwinding): with no monitor, the state
+/// is unknown from then on, and the worker must not sync from a cache nobody updates.
 struct DeathNotice {
     flag: Arc<ChangeFlag>,
+    cache: Arc<SharedCache>,
     clean: bool,
 }
 
 impl Drop for DeathNotice {
     fn drop(&mut self) {
         if !self.clean {
+            self.cache.invalidate();
             self.flag.raise_resync();
-        }
-    }
-}
-
-struct Worker {
-    sock: NlSocket,
-    stop: Arc<Doorbell>,
-    flag: Arc<ChangeFlag>,
-    shared: Arc<Shared>,
-    cache: LinkCache,
-    snap: Snapshotter,
-    /// Reused across re-seeds.
-    links: Vec<Link>,
-    /// The receive buffer, reused for every datagram.
-    buf: Vec<u8>,
-    /// False from an overflow or unparsable input until a re-seed succeeds; meanwhile queued
-    /// datagrams are discarded and the flag stays raised with resync.
-    cache_valid: bool,
-}
-
-impl Worker {
-    fn run(&mut self) -> io::Result<()> {
-        loop {
-            // The only blocking point: no timeout, so an idle monitor never wakes up.
-            let ready = sys::poll(&[self.sock.as_raw_fd(), self.stop.as_fd().as_raw_fd()], -1)?;
-            let (sock_ready, stop_ready) = (ready[0], ready[1]);
-            if stop_ready {
-                if self.shared.kill.load(Ordering::SeqCst) {
-                    return Err(io::Error::other("killed by kill_for_test"));
-                }
-                return Ok(());
-            }
-            if sock_ready {
-                let stall = self.shared.stall_us.swap(0, Ordering::SeqCst);
-                if stall > 0 {
-                    thread::sleep(Duration::from_micros(stall));
-                }
-                self.drain()?;
-            }
-        }
-    }
-
-    /// Reads what is queued, up to a batch, without blocking. Re-seeds the cache once the
-    /// queue is empty, if it had to be invalidated.
-    fn drain(&mut self) -> io::Result<()> {
-        for _ in 0..DRAIN_BATCH {
-            let r = match self.sock.recv(&mut self.buf, false, true) {
-                Ok(r) => r,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    if !self.cache_valid {
-                        self.reseed();
-                    }
-                    return Ok(());
-                }
-                Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => {
-                    // Notifications were dropped; which ones is unknowable.
-                    bump(&self.shared.enobufs, 1);
-                    bump(&self.shared.overruns, 1);
-                    self.invalidate();
-                    continue;
-                }
-                Err(e) => return Err(e),
-            };
-            bump(&self.shared.datagrams, 1);
-            if r.sender != 0 {
-                self.forged(r.sender);
-                continue;
-            }
-            if !self.cache_valid {
-                // Predates the re-seed dump, which will cover it. Applying old events after
-                // that dump would roll the cache back to values that later events, lost in
-                // the overflow, would never correct.
-                continue;
-            }
-            if r.truncated {
-                bump(&self.shared.unparsable, 1);
-                bump(&self.shared.overruns, 1);
-                self.invalidate();
-                continue;
-            }
-            let a = self.cache.apply_datagram(&self.buf[..r.len]);
-            bump(&self.shared.events, a.events);
-            if a.changes > 0 {
-                // After the cache update, so the consumer's sync starts after it (flag.rs).
-                self.flag.raise();
-                bump(&self.shared.changes, a.changes);
-            } else if a.oper_changes > 0 {
-                self.flag.raise_refresh();
-            }
-            if a.needs_resync() {
-                bump(&self.shared.unparsable, a.unparsable);
-                bump(&self.shared.overruns, a.unparsable);
-                self.invalidate();
-            }
-        }
-        Ok(())
-    }
-
-    fn forged(&self, sender: u32) {
-        let n = self.shared.forged_dropped.fetch_add(1, Ordering::Relaxed) + 1;
-        // Logged at powers of two only: a flood must not turn into a log flood.
-        if n.is_power_of_two() {
-            log::warn!(
-                "netlink monitor: dropped datagram from port {sender}, not the kernel ({n} so far)"
-            );
-        }
-    }
-
-    /// The cache can no longer be trusted. The consumer learns it at once; the re-seed waits
-    /// until the queue is drained, because during a burst (the usual cause of an overflow) a
-    /// dump would only be interrupted by the ongoing changes, again and again.
-    fn invalidate(&mut self) {
-        self.flag.raise_resync();
-        self.cache_valid = false;
-        self.cache.clear();
-    }
-
-    /// Re-seeds the cache from a dump. On failure the cache stays invalid and the next wake-up
-    /// tries again; the flag is already raised with resync, so the consumer does a full sync
-    /// meanwhile.
-    fn reseed(&mut self) {
-        match self.snap.dump_into(&mut self.links) {
-            Ok(()) => {
-                self.cache.seed(&self.links);
-                self.cache_valid = true;
-                bump(&self.shared.resyncs, 1);
-                // Raised again after the seed: a consumer that took the first raise may have
-                // snapshotted before this dump, and events the dump absorbed will not raise on
-                // their own.
-                self.flag.raise_resync();
-            }
-            Err(e) => {
-                log::warn!("netlink monitor: resync dump failed, will retry: {e}");
-                bump(&self.shared.resync_failures, 1);
-            }
         }
     }
 }
