@@ -8,7 +8,8 @@
 //! | `csi_name` | `safCsi=macsync,safSi=macsync,safApp=macsync` | CSI given to the component |
 //! | `csi_on_register` | 1 | assign the CSI (ACTIVE) right after register |
 //! | `clm_leave_ms` | 100 | after `clm leave NODE`, how long until CLM shows the node as not a member (real OpenSAF: within about 2000) |
-//! | `imm_release_ms` | 300 | after `clm leave NODE`, how long until IMM releases the implementer names of the node's processes (real OpenSAF: within about 10000) |
+//! | `imm_release_ms` | 300 | after `clm leave NODE`, how long until IMM releases the implementer names of the node's processes (real OpenSAF: a few seconds; their values read empty about 10000 after the node died, `imm_detach_ms` after the release) |
+//! | `imm_detach_ms` | 6000 | how long after an implementer name was let go (process exit, finalize, clear, node release) OM reads still show its runtime objects' cached values (real OpenSAF: 6000 to 7000) |
 
 use std::path::Path;
 
@@ -24,6 +25,7 @@ pub struct Config {
     pub csi_on_register: bool,
     pub clm_leave_ms: u64,
     pub imm_release_ms: u64,
+    pub imm_detach_ms: u64,
 }
 
 impl Default for Config {
@@ -35,6 +37,7 @@ impl Default for Config {
             csi_on_register: true,
             clm_leave_ms: 100,
             imm_release_ms: 300,
+            imm_detach_ms: 6000,
         }
     }
 }
@@ -46,6 +49,7 @@ pub const KEYS: &[&str] = &[
     "csi_on_register",
     "clm_leave_ms",
     "imm_release_ms",
+    "imm_detach_ms",
 ];
 
 impl Config {
@@ -63,6 +67,7 @@ impl Config {
             "csi_name" => self.csi_name = value.trim().to_string(),
             "clm_leave_ms" => self.clm_leave_ms = num()?,
             "imm_release_ms" => self.imm_release_ms = num()?,
+            "imm_detach_ms" => self.imm_detach_ms = num()?,
             "csi_on_register" => {
                 self.csi_on_register = !matches!(value.trim(), "0" | "false" | "no")
             }
@@ -110,13 +115,14 @@ impl Config {
     pub fn render(&self) -> String {
         format!(
             "imm_latency_us={}\ncallback_timeout_ms={}\ncsi_name={}\ncsi_on_register={}\n\
-             clm_leave_ms={}\nimm_release_ms={}\n",
+             clm_leave_ms={}\nimm_release_ms={}\nimm_detach_ms={}\n",
             self.imm_latency_us,
             self.callback_timeout_ms,
             self.csi_name,
             u8::from(self.csi_on_register),
             self.clm_leave_ms,
-            self.imm_release_ms
+            self.imm_release_ms,
+            self.imm_detach_ms
         )
     }
 }

@@ -9,12 +9,14 @@ use std::time::Duration;
 use opensaf_sys::SaAisErrorT as Ais;
 use opensaf_sys::{SaImmAdminOperationParamsT_2, SaImmOiCallbacksT_2, SaImmValueTypeT};
 
+use super::alive;
 use super::cvalues::{CAttrs, InAttr, InMod};
 use super::journal::Op;
 use super::model::{flags, Category, Value, ValueType};
 use super::rules;
 use super::state::{Holder, ImmState};
 use super::ImmError;
+use crate::clock::unix_now;
 use crate::eventfd::EventFd;
 use crate::events::Val;
 use crate::ids::next_id;
@@ -117,7 +119,7 @@ pub fn check_implementer(h: u64) -> Result<(), ImmError> {
 }
 
 /// Whether the holder of an implementer name is still alive.
-fn holder_alive(hd: &Holder) -> bool {
+pub(crate) fn holder_alive(hd: &Holder) -> bool {
     let (pid, start) = self_identity();
     if hd.pid == pid && hd.start == start {
         let r = lock(&registry().0);
@@ -148,6 +150,7 @@ pub fn implementer_set(h: u64, name: &str) -> Result<(), ImmError> {
     let inst = current()?;
     inst.server_call("saImmOiImplementerSet", || {
         let (pid, start) = self_identity();
+        alive::start(&inst.dir);
         lock(&inst.store).write(|st| {
             if let Some(hd) = st.implementers.get(name) {
                 if hd.token != h && holder_alive(hd) {
@@ -200,6 +203,7 @@ fn release_name(inst: &Instance, name: &str, token: u64) {
                 vec![Op::ImplRelease {
                     name: name.to_string(),
                     token,
+                    at_ns: unix_now().as_nanos() as u64,
                 }]
             } else {
                 vec![]
