@@ -5,6 +5,7 @@
 
 use std::path::Path;
 
+use macsync::model::Counters;
 use macsync::osaf::{
     AisCode, Amf, Attr, AttrValue, Dn, ImmOi, ImmOm, Recovery, RetryPolicy, Scope, MAX_DN,
 };
@@ -36,6 +37,8 @@ fn amf_calls_imm_writes_reads_errors_and_new_handles_after_bad_handle() {
             amf_model.to_str().unwrap(),
         ],
     );
+    // Creates as real IMM checks them: every cached attribute without a default is given.
+    sim(&dir, &["config", "imm_strict_create=1"]);
     let comp = "safComp=macsync,safSu=SC-1,safSg=macsync,safApp=macsync";
     // As AMF sets it for the instantiate script; before any AIS call, on the only thread.
     std::env::set_var("SA_AMF_COMPONENT_NAME", comp);
@@ -67,11 +70,15 @@ fn amf_calls_imm_writes_reads_errors_and_new_handles_after_bad_handle() {
     let mut oi = ImmOi::initialize(apis.imm_oi, false, quick.clone()).unwrap();
     // Any runtime operation before ImplementerSet is BAD_OPERATION.
     let node = Dn::parse("macSyncNodeId=T-1", MAX_DN).unwrap();
-    let node_attrs = [
-        Attr::one("macSyncNodeId", AttrValue::Str(node.rdn().into())),
-        Attr::one("syncs", AttrValue::U64(7)),
-        Attr::one("lastSyncTime", AttrValue::Time(1_700_000_000_000_000_000)),
-    ];
+    let mut node_attrs = vec![Attr::one(
+        "macSyncNodeId",
+        AttrValue::Str(node.rdn().into()),
+    )];
+    let counters = Counters {
+        syncs: 7,
+        ..Default::default()
+    };
+    node_attrs.extend(counters.attrs(1_700_000_000_000_000_000));
     let e = oi.create("MacSyncNode", None, &node_attrs).unwrap_err();
     assert_eq!(e.code(), Some(AisCode::BAD_OPERATION), "{e}");
     oi.implementer_set("macsync-T-1").unwrap();
@@ -88,7 +95,16 @@ fn amf_calls_imm_writes_reads_errors_and_new_handles_after_bad_handle() {
         Attr::one("macSyncInterfaceId", AttrValue::Str(ifdn.rdn().into())),
         Attr::one("macAddress", AttrValue::Str("02:00:00:00:00:01".into())),
         Attr::one("ifIndex", AttrValue::U32(42)),
+        Attr::one("operState", AttrValue::U32(6)),
     ];
+    let e = oi
+        .create("MacSyncInterface", Some(&node), &if_attrs[..3])
+        .unwrap_err();
+    assert_eq!(
+        e.code(),
+        Some(AisCode::INVALID_PARAM),
+        "operState left out: {e}"
+    );
     oi.create("MacSyncInterface", Some(&node), &if_attrs)
         .unwrap();
     let missing_parent = Dn::parse("macSyncNodeId=nowhere", MAX_DN).unwrap();

@@ -8,7 +8,9 @@
 //! | `csi_name` | `safCsi=macsync,safSi=macsync,safApp=macsync` | CSI given to the component |
 //! | `csi_on_register` | 1 | assign the CSI (ACTIVE) right after register |
 //! | `clm_leave_ms` | 100 | after `clm leave NODE`, how long until CLM shows the node as not a member (real OpenSAF: within about 2000) |
-//! | `imm_release_ms` | 300 | after `clm leave NODE`, how long until IMM releases the implementer names of the node's processes (real OpenSAF: within about 10000) |
+//! | `imm_release_ms` | 300 | after `clm leave NODE`, how long until IMM releases the implementer names of the node's processes (real OpenSAF: a few seconds; their values read empty about 10000 after the node died, `imm_detach_ms` after the release) |
+//! | `imm_strict_create` | 0 | 1: a runtime object create that leaves out a cached attribute without a default answers SA_AIS_ERR_INVALID_PARAM, as real OpenSAF does |
+//! | `imm_detach_ms` | 6000 | how long after an implementer name was let go (process exit, finalize, clear, node release) OM reads still show its runtime objects' cached values (real OpenSAF: 6000 to 7000) |
 
 use std::path::Path;
 
@@ -24,6 +26,8 @@ pub struct Config {
     pub csi_on_register: bool,
     pub clm_leave_ms: u64,
     pub imm_release_ms: u64,
+    pub imm_detach_ms: u64,
+    pub imm_strict_create: bool,
 }
 
 impl Default for Config {
@@ -35,6 +39,8 @@ impl Default for Config {
             csi_on_register: true,
             clm_leave_ms: 100,
             imm_release_ms: 300,
+            imm_detach_ms: 6000,
+            imm_strict_create: false,
         }
     }
 }
@@ -46,7 +52,13 @@ pub const KEYS: &[&str] = &[
     "csi_on_register",
     "clm_leave_ms",
     "imm_release_ms",
+    "imm_detach_ms",
+    "imm_strict_create",
 ];
+
+fn flag(value: &str) -> bool {
+    !matches!(value.trim(), "0" | "false" | "no")
+}
 
 impl Config {
     /// Applies one setting; unknown keys and bad values are reported.
@@ -63,9 +75,9 @@ impl Config {
             "csi_name" => self.csi_name = value.trim().to_string(),
             "clm_leave_ms" => self.clm_leave_ms = num()?,
             "imm_release_ms" => self.imm_release_ms = num()?,
-            "csi_on_register" => {
-                self.csi_on_register = !matches!(value.trim(), "0" | "false" | "no")
-            }
+            "imm_detach_ms" => self.imm_detach_ms = num()?,
+            "csi_on_register" => self.csi_on_register = flag(value),
+            "imm_strict_create" => self.imm_strict_create = flag(value),
             _ => {
                 return Err(format!(
                     "unknown setting '{key}' (known: {})",
@@ -110,13 +122,15 @@ impl Config {
     pub fn render(&self) -> String {
         format!(
             "imm_latency_us={}\ncallback_timeout_ms={}\ncsi_name={}\ncsi_on_register={}\n\
-             clm_leave_ms={}\nimm_release_ms={}\n",
+             clm_leave_ms={}\nimm_release_ms={}\nimm_detach_ms={}\nimm_strict_create={}\n",
             self.imm_latency_us,
             self.callback_timeout_ms,
             self.csi_name,
             u8::from(self.csi_on_register),
             self.clm_leave_ms,
-            self.imm_release_ms
+            self.imm_release_ms,
+            self.imm_detach_ms,
+            u8::from(self.imm_strict_create)
         )
     }
 }

@@ -906,7 +906,7 @@ fn slow_imm_writer(env: &Env, prefix: &str, stop: &AtomicBool) -> Vec<Duration> 
     let oi = oi_init(env, None);
     assert_eq!(impl_set(env, oi, "macsync-SC-1"), OK);
     let node = format!("macSyncNodeId={prefix}");
-    let b = [attr(env, "macSyncNodeId", T_STRING, &[V::Str(&node)])];
+    let b = node_attrs(env, &node, 0, 0);
     assert_eq!(rt_create(env, oi, "MacSyncNode", None, &b), OK);
     let mut took = Vec::new();
     while !stop.load(Ordering::Acquire) {

@@ -22,11 +22,7 @@ fn immlist_and_immfind_print_like_the_real_tools() {
             env.load_xml("../samples/macsync-classes.xml");
             let oi = oi_init(env, None);
             assert_eq!(impl_set(env, oi, "macsync-SC-1"), OK);
-            let b = [
-                attr(env, "macSyncNodeId", T_STRING, &[V::Str(NODE)]),
-                attr(env, "syncs", T_U64, &[V::U64(3)]),
-                attr(env, "lastSyncTime", T_TIME, &[V::Time(10_000_000_000_000)]),
-            ];
+            let b = node_attrs(env, NODE, 3, 10_000_000_000_000);
             assert_eq!(rt_create(env, oi, "MacSyncNode", None, &b), OK);
             assert_eq!(
                 create_if(
@@ -48,7 +44,10 @@ fn immlist_and_immfind_print_like_the_real_tools() {
                 ),
                 OK
             );
-            let out = env.cli_ok(&["immlist", &format!("macSyncInterfaceId=eth0,{NODE}")]);
+            let eth0 = format!("macSyncInterfaceId=eth0,{NODE}");
+            let none = attr(env, "operState", T_U32, &[]);
+            assert_eq!(rt_update(env, oi, &eth0, &[(3, none)]), OK);
+            let out = env.cli_ok(&["immlist", &eth0]);
             let line = |name: &str| {
                 out.lines()
                     .find(|l| l.starts_with(name))

@@ -315,15 +315,7 @@ fn helper_process_on_pl3() {
     };
     let oi = oi_init(&env, None);
     assert_eq!(impl_set(&env, oi, "macsync-PL-3"), OK);
-    let attrs = [
-        attr(
-            &env,
-            "macSyncNodeId",
-            T_STRING,
-            &[V::Str("macSyncNodeId=PL-3")],
-        ),
-        attr(&env, "syncs", T_U64, &[V::U64(7)]),
-    ];
+    let attrs = node_attrs(&env, "macSyncNodeId=PL-3", 7, 0);
     assert_eq!(rt_create(&env, oi, "MacSyncNode", None, &attrs), OK);
     let h = clm_init(&env, true).unwrap();
     let track = env.clm().saClmClusterTrack_4;

@@ -20,7 +20,7 @@ fn setup(env: &Env, implementer: &str) -> u64 {
     env.load_xml("../samples/macsync-classes.xml");
     let oi = oi_init(env, None);
     assert_eq!(impl_set(env, oi, implementer), OK);
-    let b = [attr(env, "macSyncNodeId", T_STRING, &[V::Str(NODE)])];
+    let b = node_attrs(env, NODE, 0, 0);
     assert_eq!(rt_create(env, oi, "MacSyncNode", None, &b), OK);
     oi
 }
@@ -134,6 +134,7 @@ fn implementer_names() {
 #[test]
 fn runtime_object_create_rules() {
     isolated("runtime_object_create_rules", &[], |env| {
+        env.cli_ok(&["config", "imm_strict_create=1"]);
         let oi = setup(env, "macsync-SC-1");
         let e = env;
         let s = |name: &str, v: &str| attr(e, name, T_STRING, &[V::Str(v)]);
@@ -158,7 +159,7 @@ fn runtime_object_create_rules() {
                 "create",
                 "MacSyncInterface",
                 Some(NODE),
-                vec![rdn("eth0"), s("macAddress", "aa:bb:cc:dd:ee:ff")],
+                if_attrs(e, "macSyncInterfaceId=eth0", "aa:bb:cc:dd:ee:ff"),
                 1,
             ),
             row(
@@ -193,7 +194,7 @@ fn runtime_object_create_rules() {
                 "escaped comma",
                 "MacSyncInterface",
                 Some(NODE),
-                vec![rdn(r"a\,b")],
+                if_attrs(e, r"macSyncInterfaceId=a\,b", "x"),
                 1,
             ),
             row("space", "MacSyncInterface", Some(NODE), vec![rdn("a b")], 7),
@@ -274,14 +275,35 @@ fn runtime_object_create_rules() {
                 "top level, no parent",
                 "MacSyncInterface",
                 None,
-                vec![rdn("top")],
+                if_attrs(e, "macSyncInterfaceId=top", "x"),
                 1,
+            ),
+            // As measured on OpenSAF 5.21.03: every cached attribute without a default
+            // is given (operState left out here).
+            row(
+                "cached attribute left out",
+                "MacSyncInterface",
+                Some(NODE),
+                if_attrs(e, "macSyncInterfaceId=eth3", "x")
+                    .into_iter()
+                    .take(3)
+                    .collect(),
+                7,
             ),
         ];
         for r in &table {
             let got = rt_create(env, oi, r.class, r.parent.as_deref(), &r.attrs);
             assert_eq!(got, err(r.code), "{}", r.what);
         }
+        // Not strict (the default, read at the next initialize): the create is taken.
+        env.cli_ok(&["config", "imm_strict_create=0"]);
+        let _reload = oi_init(env, None);
+        let partial: Vec<AttrBuf> = if_attrs(env, "macSyncInterfaceId=eth3", "x")
+            .into_iter()
+            .take(3)
+            .collect();
+        let got = rt_create(env, oi, "MacSyncInterface", Some(NODE), &partial);
+        assert_eq!(got, OK, "imm_strict_create=0");
         // NULL arguments.
         let mut empty = attr_list(&[]);
         assert_eq!(
@@ -310,7 +332,8 @@ fn runtime_object_create_rules() {
         let mut last = OK;
         for i in 0..5 {
             let v = format!("{i}{}", "p".repeat(40));
-            last = rt_create(env, oi, "MacSyncInterface", Some(&parent), &[rdn(&v)]);
+            let attrs = if_attrs(env, &format!("macSyncInterfaceId={v}"), "x");
+            last = rt_create(env, oi, "MacSyncInterface", Some(&parent), &attrs);
             if last != OK {
                 break;
             }
@@ -379,6 +402,12 @@ fn runtime_object_update_delete_rules() {
                 7,
             ),
             ("add to a set single value", &eth0, vec![(1, mac("cc"))], 7),
+            (
+                "replace with none clears",
+                &eth0,
+                vec![(3, attr(e, "operState", T_U32, &[]))],
+                1,
+            ),
             (
                 "add with no values",
                 &eth0,
@@ -753,7 +782,7 @@ fn long_dns_need_environment_and_store_flag() {
                     oi,
                     "MacSyncInterface",
                     Some(&parent),
-                    &[attr(env, "macSyncInterfaceId", T_STRING, &[V::Str(&v)])],
+                    &if_attrs(env, &v, "x"),
                 );
                 if parent.len() + v.len() + 1 > 255 {
                     assert_eq!(r, err(13), "longDnsAllowed=0");
@@ -774,7 +803,7 @@ fn long_dns_need_environment_and_store_flag() {
                 oi,
                 "MacSyncInterface",
                 Some(&parent),
-                &[attr(env, "macSyncInterfaceId", T_STRING, &[V::Str(&v)])],
+                &if_attrs(env, &v, "x"),
             );
             assert_eq!(r, OK);
             let dn = format!("{v},{parent}");
@@ -853,7 +882,7 @@ fn admin_operations_from_immadm() {
         };
         let oi = oi_init(env, Some(&cbs));
         assert_eq!(impl_set(env, oi, "macsync-SC-1"), OK);
-        let b = [attr(env, "macSyncNodeId", T_STRING, &[V::Str(NODE)])];
+        let b = node_attrs(env, NODE, 0, 0);
         assert_eq!(rt_create(env, oi, "MacSyncNode", None, &b), OK);
         let mut fd = 0;
         assert_eq!(call!(env.oi().saImmOiSelectionObjectGet, oi, &mut fd), OK);

@@ -19,22 +19,17 @@ fn ten_thousand_objects() {
         env.load_xml("../samples/macsync-classes.xml");
         let oi = oi_init(env, None);
         assert_eq!(impl_set(env, oi, "macsync-SC-1"), OK);
-        let b = [attr(env, "macSyncNodeId", T_STRING, &[V::Str(NODE)])];
+        let b = node_attrs(env, NODE, 0, 0);
         assert_eq!(rt_create(env, oi, "MacSyncNode", None, &b), OK);
         let n = 10_000u32;
         // Arguments are built before timing so only the library call is measured.
-        let creates: Vec<[AttrBuf; 3]> = (0..n)
+        let creates: Vec<Vec<AttrBuf>> = (0..n)
             .map(|i| {
-                [
-                    attr(
-                        env,
-                        "macSyncInterfaceId",
-                        T_STRING,
-                        &[V::Str(&format!("macSyncInterfaceId=eth{i}"))],
-                    ),
-                    attr(env, "macAddress", T_STRING, &[V::Str("02:00:00:00:00:01")]),
-                    attr(env, "ifIndex", T_U32, &[V::U32(i)]),
-                ]
+                if_attrs(
+                    env,
+                    &format!("macSyncInterfaceId=eth{i}"),
+                    "02:00:00:00:00:01",
+                )
             })
             .collect();
         let parent = Name::new(env, NODE);

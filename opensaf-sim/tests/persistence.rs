@@ -34,7 +34,7 @@ fn helper_process() {
         .unwrap_or(20);
     let oi = oi_init(&env, None);
     assert_eq!(impl_set(&env, oi, &implementer), OK);
-    let node = [attr(&env, "macSyncNodeId", T_STRING, &[V::Str(NODE)])];
+    let node = node_attrs(&env, NODE, 0, 0);
     let r = rt_create(&env, oi, "MacSyncNode", None, &node);
     assert!(r == OK || r == err(14), "{r:?}");
     let mut exists = 0;
@@ -211,7 +211,7 @@ fn compaction_keeps_state() {
         env.load_xml("../samples/macsync-classes.xml");
         let oi = oi_init(env, None);
         assert_eq!(impl_set(env, oi, "macsync-SC-1"), OK);
-        let node = [attr(env, "macSyncNodeId", T_STRING, &[V::Str(NODE)])];
+        let node = node_attrs(env, NODE, 0, 0);
         assert_eq!(rt_create(env, oi, "MacSyncNode", None, &node), OK);
         for i in 0..200 {
             assert_eq!(

@@ -166,6 +166,7 @@ fn inconsistent_definitions_are_refused() {
         ("unknown flag", rt_class("R", &attr("a", "SA_UINT32_T", "SA_RUNTIME", &["SA_SHINY"])), "unknown flag"),
         ("unknown category", rt_class("R", &attr("a", "SA_UINT32_T", "SA_MAYBE", &[])), "unknown category"),
         ("RDN of a numeric type", "<class name=\"R\"><category>SA_RUNTIME</category><rdn><name>rId</name><type>SA_UINT32_T</type><category>SA_RUNTIME</category><flag>SA_CACHED</flag></rdn></class>".into(), "RDN"),
+        ("persistent attribute, RDN not persistent", rt_class("R", &attr("a", "SA_UINT32_T", "SA_RUNTIME", &["SA_PERSISTENT"])), "needs an SA_PERSISTENT RDN"),
         ("runtime RDN not cached", "<class name=\"R\"><category>SA_RUNTIME</category><rdn><name>rId</name><type>SA_STRING_T</type><category>SA_RUNTIME</category></rdn></class>".into(), "SA_CACHED"),
         ("no RDN", "<class name=\"R\"><category>SA_RUNTIME</category></class>".into(), "rdn"),
         ("attribute twice", rt_class("R", &(attr("a", "SA_UINT32_T", "SA_RUNTIME", &[]) + &attr("a", "SA_UINT32_T", "SA_RUNTIME", &[]))), "twice"),

@@ -26,6 +26,8 @@ mod check;
 mod headers;
 #[path = "abi/json.rs"]
 mod json;
+#[path = "abi/json_tests.rs"]
+mod json_tests;
 #[path = "abi/record.rs"]
 mod record;
 #[path = "abi/rust_src.rs"]

@@ -1,5 +1,6 @@
 //! Helpers shared by integration tests: a private network namespace per test, `ip` wrappers,
-//! a tiny JSON reader for `ip -j`, waiting with deadlines, and a reproducible PRNG.
+//! `ip -j` read with the workspace's test JSON reader, waiting with deadlines, and a
+//! reproducible PRNG.
 //!
 //! Network namespaces are per thread: [`enter_netns`] moves only the calling test thread
 //! (and whatever it spawns afterwards: threads, `ip` processes, the monitor) into a new,
@@ -12,6 +13,10 @@ use std::io::Write;
 use std::os::unix::fs::MetadataExt;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+/// The one JSON reader of the workspace's tests (also reads the ABI record).
+#[path = "../../opensaf-sys/tests/abi/json.rs"]
+pub mod json;
 
 /// Moves the calling thread into a fresh network namespace (only `lo`, down).
 ///
@@ -145,25 +150,44 @@ pub fn churn_round(tag: &str, round: usize, prefix: &str, pairs: usize) -> Vec<S
     adds.chain(dels).chain(macs).collect()
 }
 
-/// (ifindex, name, address) for every link, from `ip -j link show`.
-pub fn ip_json_links() -> Vec<(u32, String, Option<String>)> {
+/// One link as `ip -j link show` prints it.
+pub struct IpLink {
+    pub index: u32,
+    pub name: String,
+    pub address: Option<String>,
+    /// `ether`, `loopback`, `none`, ...
+    pub link_type: Option<String>,
+}
+
+/// Every link, from `ip -j link show`.
+pub fn ip_links() -> Vec<IpLink> {
     let text = ip(&["-j", "link", "show"]);
-    let v = Json::parse(&text).unwrap_or_else(|e| panic!("bad JSON from ip -j: {e}\n{text}"));
-    let Json::Arr(items) = v else {
-        panic!("ip -j link show: expected an array");
+    let v = json::parse(&text).unwrap_or_else(|e| panic!("bad JSON from ip -j: {e}\n{text}"));
+    let items = v.as_array().expect("ip -j link show: expected an array");
+    let text_of = |it: &json::Value, key| {
+        it.get(key)
+            .and_then(json::Value::as_str)
+            .map(str::to_string)
     };
     items
         .iter()
         .map(|it| {
-            let idx = it.get("ifindex").and_then(Json::as_f64).expect("ifindex") as u32;
-            let name = it
-                .get("ifname")
-                .and_then(Json::as_str)
-                .expect("ifname")
-                .to_string();
-            let addr = it.get("address").and_then(Json::as_str).map(str::to_string);
-            (idx, name, addr)
+            let idx = it.get("ifindex").and_then(json::Value::as_int);
+            IpLink {
+                index: u32::try_from(idx.expect("ifindex")).expect("ifindex fits u32"),
+                name: text_of(it, "ifname").expect("ifname"),
+                address: text_of(it, "address"),
+                link_type: text_of(it, "link_type"),
+            }
         })
+        .collect()
+}
+
+/// (ifindex, name, address) for every link, from `ip -j link show`.
+pub fn ip_json_links() -> Vec<(u32, String, Option<String>)> {
+    ip_links()
+        .into_iter()
+        .map(|l| (l.index, l.name, l.address))
         .collect()
 }
 
@@ -237,198 +261,5 @@ impl Rng {
     pub fn some_bytes(&mut self, max: usize) -> Vec<u8> {
         let len = self.below(max);
         self.bytes(len)
-    }
-}
-
-/// Just enough JSON for `ip -j` output.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Json {
-    Null,
-    Bool(bool),
-    Num(f64),
-    Str(String),
-    Arr(Vec<Json>),
-    Obj(Vec<(String, Json)>),
-}
-
-impl Json {
-    pub fn parse(s: &str) -> Result<Json, String> {
-        let mut p = JsonParser {
-            b: s.as_bytes(),
-            i: 0,
-        };
-        let v = p.value()?;
-        p.ws();
-        if p.i != p.b.len() {
-            return Err(format!("trailing data at byte {}", p.i));
-        }
-        Ok(v)
-    }
-
-    pub fn get(&self, key: &str) -> Option<&Json> {
-        match self {
-            Json::Obj(kv) => kv.iter().find(|(k, _)| k == key).map(|(_, v)| v),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(&self) -> Option<&str> {
-        match self {
-            Json::Str(s) => Some(s),
-            _ => None,
-        }
-    }
-
-    pub fn as_f64(&self) -> Option<f64> {
-        match self {
-            Json::Num(n) => Some(*n),
-            _ => None,
-        }
-    }
-}
-
-struct JsonParser<'a> {
-    b: &'a [u8],
-    i: usize,
-}
-
-impl JsonParser<'_> {
-    fn ws(&mut self) {
-        while self.b.get(self.i).is_some_and(u8::is_ascii_whitespace) {
-            self.i += 1;
-        }
-    }
-
-    fn err<T>(&self, what: &str) -> Result<T, String> {
-        Err(format!("{what} at byte {}", self.i))
-    }
-
-    fn eat(&mut self, lit: &str) -> Result<(), String> {
-        if self.b[self.i..].starts_with(lit.as_bytes()) {
-            self.i += lit.len();
-            Ok(())
-        } else {
-            self.err(&format!("expected {lit}"))
-        }
-    }
-
-    fn value(&mut self) -> Result<Json, String> {
-        self.ws();
-        match self.b.get(self.i) {
-            Some(b'{') => {
-                self.i += 1;
-                let mut kv = Vec::new();
-                self.ws();
-                if self.b.get(self.i) == Some(&b'}') {
-                    self.i += 1;
-                    return Ok(Json::Obj(kv));
-                }
-                loop {
-                    self.ws();
-                    let k = self.string()?;
-                    self.ws();
-                    self.eat(":")?;
-                    let v = self.value()?;
-                    kv.push((k, v));
-                    self.ws();
-                    match self.b.get(self.i) {
-                        Some(b',') => self.i += 1,
-                        Some(b'}') => {
-                            self.i += 1;
-                            return Ok(Json::Obj(kv));
-                        }
-                        _ => return self.err("expected , or }"),
-                    }
-                }
-            }
-            Some(b'[') => {
-                self.i += 1;
-                let mut items = Vec::new();
-                self.ws();
-                if self.b.get(self.i) == Some(&b']') {
-                    self.i += 1;
-                    return Ok(Json::Arr(items));
-                }
-                loop {
-                    items.push(self.value()?);
-                    self.ws();
-                    match self.b.get(self.i) {
-                        Some(b',') => self.i += 1,
-                        Some(b']') => {
-                            self.i += 1;
-                            return Ok(Json::Arr(items));
-                        }
-                        _ => return self.err("expected , or ]"),
-                    }
-                }
-            }
-            Some(b'"') => Ok(Json::Str(self.string()?)),
-            Some(b't') => self.eat("true").map(|_| Json::Bool(true)),
-            Some(b'f') => self.eat("false").map(|_| Json::Bool(false)),
-            Some(b'n') => self.eat("null").map(|_| Json::Null),
-            Some(c) if *c == b'-' || c.is_ascii_digit() => {
-                let start = self.i;
-                while self
-                    .b
-                    .get(self.i)
-                    .is_some_and(|c| c.is_ascii_digit() || b"+-.eE".contains(c))
-                {
-                    self.i += 1;
-                }
-                let s = std::str::from_utf8(&self.b[start..self.i]).map_err(|e| e.to_string())?;
-                s.parse().map(Json::Num).map_err(|e| format!("{e}: {s}"))
-            }
-            _ => self.err("unexpected character"),
-        }
-    }
-
-    fn hex4(&mut self) -> Result<u32, String> {
-        let h = self.b.get(self.i..self.i + 4).ok_or("short \\u escape")?;
-        let s = std::str::from_utf8(h).map_err(|e| e.to_string())?;
-        self.i += 4;
-        u32::from_str_radix(s, 16).map_err(|e| e.to_string())
-    }
-
-    fn string(&mut self) -> Result<String, String> {
-        self.eat("\"")?;
-        let mut out = Vec::new();
-        loop {
-            let Some(&c) = self.b.get(self.i) else {
-                return self.err("unterminated string");
-            };
-            self.i += 1;
-            match c {
-                b'"' => return String::from_utf8(out).map_err(|e| e.to_string()),
-                b'\\' => {
-                    let Some(&e) = self.b.get(self.i) else {
-                        return self.err("unterminated escape");
-                    };
-                    self.i += 1;
-                    let ch = match e {
-                        b'"' => '"',
-                        b'\\' => '\\',
-                        b'/' => '/',
-                        b'b' => '\u{8}',
-                        b'f' => '\u{c}',
-                        b'n' => '\n',
-                        b'r' => '\r',
-                        b't' => '\t',
-                        b'u' => {
-                            let mut cp = self.hex4()?;
-                            if (0xd800..0xdc00).contains(&cp) {
-                                self.eat("\\u")?;
-                                let lo = self.hex4()?;
-                                cp = 0x10000 + ((cp - 0xd800) << 10) + (lo.wrapping_sub(0xdc00));
-                            }
-                            char::from_u32(cp).unwrap_or('\u{fffd}')
-                        }
-                        _ => return self.err("bad escape"),
-                    };
-                    let mut tmp = [0; 4];
-                    out.extend_from_slice(ch.encode_utf8(&mut tmp).as_bytes());
-                }
-                _ => out.push(c),
-            }
-        }
     }
 }

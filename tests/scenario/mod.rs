@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use crate::common::Json;
+use crate::common::json;
 
 /// (MAC, ifindex, operState) by interface name, the way both the kernel and IMM are compared.
 pub type Table = BTreeMap<String, (String, u32, u32)>;
@@ -63,20 +63,27 @@ pub trait Backend {
     }
 }
 
+fn text_of<'a>(it: &'a json::Value, key: &str) -> Option<&'a str> {
+    it.get(key).and_then(json::Value::as_str)
+}
+
 /// Ethernet links from `ip -j link show`.
 pub fn parse_ip_links(text: &str) -> Result<Table, String> {
-    let Json::Arr(items) = Json::parse(text)? else {
-        return Err("ip -j link show: not an array".into());
-    };
+    let v = json::parse(text)?;
+    let items = v.as_array().ok_or("ip -j link show: not an array")?;
     let mut out = Table::new();
-    for it in &items {
-        if it.get("link_type").and_then(Json::as_str) != Some("ether") {
+    for it in items {
+        if text_of(it, "link_type") != Some("ether") {
             continue;
         }
-        let name = it.get("ifname").and_then(Json::as_str).unwrap_or_default();
-        let mac = it.get("address").and_then(Json::as_str).unwrap_or_default();
-        let idx = it.get("ifindex").and_then(Json::as_f64).unwrap_or(0.0) as u32;
-        let oper = oper_state(it.get("operstate").and_then(Json::as_str).unwrap_or(""));
+        let name = text_of(it, "ifname").unwrap_or_default();
+        let mac = text_of(it, "address").unwrap_or_default();
+        let idx = it
+            .get("ifindex")
+            .and_then(json::Value::as_int)
+            .and_then(|i| u32::try_from(i).ok())
+            .unwrap_or(0);
+        let oper = oper_state(text_of(it, "operstate").unwrap_or(""));
         out.insert(name.to_string(), (mac.to_string(), idx, oper));
     }
     Ok(out)

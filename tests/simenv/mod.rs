@@ -324,32 +324,11 @@ pub fn tail(s: &str, n: usize) -> String {
 
 /// The kernel's Ethernet links in this namespace, from `ip -j link show`.
 pub fn kernel_ether_links() -> Table {
-    let text = super::common::ip(&["-j", "link", "show"]);
-    let super::common::Json::Arr(items) = super::common::Json::parse(&text).unwrap() else {
-        panic!("ip -j")
-    };
-    let mut out = Table::new();
-    for it in &items {
-        if it.get("link_type").and_then(super::common::Json::as_str) != Some("ether") {
-            continue;
-        }
-        let name = it
-            .get("ifname")
-            .and_then(super::common::Json::as_str)
-            .unwrap()
-            .to_string();
-        let mac = it
-            .get("address")
-            .and_then(super::common::Json::as_str)
-            .unwrap_or("")
-            .to_string();
-        let idx = it
-            .get("ifindex")
-            .and_then(super::common::Json::as_f64)
-            .unwrap() as u32;
-        out.insert(name, (mac, idx));
-    }
-    out
+    super::common::ip_links()
+        .into_iter()
+        .filter(|l| l.link_type.as_deref() == Some("ether"))
+        .map(|l| (l.name, (l.address.unwrap_or_default(), l.index)))
+        .collect()
 }
 
 /// A started process, killed when dropped (so also when a test fails halfway).

@@ -4,7 +4,8 @@
 //! `clm_leave_ms` CLM shows it as not a member (`saClmNodeIsMember` 0) and every process
 //! tracking the cluster gets its callback; at `imm_release_ms` after the leave IMM releases
 //! the implementer names its processes held, whose IMM handles turn stale (their runtime
-//! objects stay). The command returns when both have happened.
+//! objects stay, and read empty `imm_detach_ms` later). The command returns when both have
+//! happened.
 
 use std::path::Path;
 use std::time::{Duration, Instant};

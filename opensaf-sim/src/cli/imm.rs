@@ -8,6 +8,7 @@ use opensaf_sys::SaAisErrorT as Ais;
 use crate::cli_server;
 use crate::imm::load;
 use crate::imm::model::{flags, Category, Value};
+use crate::imm::shown::Visibility;
 use crate::imm::store::Store;
 use crate::process::process_alive;
 
@@ -163,15 +164,17 @@ pub fn immlist(dir: &Path, args: &[String]) -> Result<(), String> {
     if dns.is_empty() {
         return Err("immlist: give a DN".into());
     }
+    let detach_ms = crate::config::Config::load(dir).0.imm_detach_ms;
     store
         .read(|st| {
+            let vis = Visibility::new(st, dir, detach_ms);
             let mut failed = None;
             for (n, dn) in dns.iter().enumerate() {
                 let Some(o) = st.objects.get(dn) else {
                     failed = Some(format!("object {dn} does not exist (SA_AIS_ERR_NOT_EXIST)"));
                     continue;
                 };
-                let o = crate::imm::om::as_read(st, o);
+                let o = vis.show(o);
                 if !attrs.is_empty() {
                     for a in &attrs {
                         match o.attr(a) {

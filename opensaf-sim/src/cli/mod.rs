@@ -39,7 +39,8 @@ CLM (cluster membership; each process runs on the node $OPENSAF_SIM_NODE, defaul
   clm leave NODE                        NODE leaves: after clm_leave_ms CLM shows it as not
                                         a member and every tracking process gets a callback;
                                         at imm_release_ms IMM releases the implementer names
-                                        of NODE's processes (returns after both)
+                                        of NODE's processes, whose objects read empty
+                                        imm_detach_ms later (returns after the release)
   clm join NODE                         NODE joins again (member, callbacks, IMM back)
 Simulator:
   config [KEY=VALUE ...]                show or change settings (state dir file `config`)

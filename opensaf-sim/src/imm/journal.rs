@@ -7,7 +7,7 @@
 
 use super::model::{AttrDef, Category, ClassDef, Value, ValueType};
 
-pub const MAGIC: &[u8; 8] = b"OSIMJ001";
+pub const MAGIC: &[u8; 8] = b"OSIMJ002";
 /// A record larger than this is treated as corruption (bounds memory on a bad file).
 pub const MAX_RECORD: usize = 64 << 20;
 
@@ -35,9 +35,14 @@ pub enum Op {
         start: u64,
         token: u64,
     },
+    /// The handle `token` let the name go at `at_ns` (Unix time): IMM keeps showing the
+    /// implementer's cached values for `imm_detach_ms` after that. Replayed for a name
+    /// held by another handle it changes nothing; for a name nobody holds (a compacted
+    /// journal) it only records the time.
     ImplRelease {
         name: String,
         token: u64,
+        at_ns: u64,
     },
 }
 
@@ -147,10 +152,11 @@ impl Enc {
                 self.u64(*start);
                 self.u64(*token);
             }
-            Op::ImplRelease { name, token } => {
+            Op::ImplRelease { name, token, at_ns } => {
                 self.u8(6);
                 self.str(name);
                 self.u64(*token);
+                self.u64(*at_ns);
             }
         }
     }
@@ -290,6 +296,7 @@ impl<'a> Dec<'a> {
             6 => Op::ImplRelease {
                 name: self.str()?,
                 token: self.u64()?,
+                at_ns: self.u64()?,
             },
             _ => return None,
         })
@@ -397,6 +404,17 @@ mod tests {
                 )],
             },
             Op::Delete { dn: "a=1".into() },
+            Op::ImplSet {
+                name: "impl".into(),
+                pid: 42,
+                start: 7,
+                token: 9,
+            },
+            Op::ImplRelease {
+                name: "impl".into(),
+                token: 9,
+                at_ns: 1_700_000_000_123_456_789,
+            },
         ];
         let mut buf = Vec::new();
         encode_record(&mut buf, &ops);

@@ -1,6 +1,7 @@
 //! The IMM side of the simulator: the model, its rules, the persistent store, the XML
 //! loader, and the OM/OI client libraries.
 
+pub mod alive;
 pub mod builtin;
 pub mod cvalues;
 pub mod journal;
@@ -9,6 +10,7 @@ pub mod model;
 pub mod oi;
 pub mod om;
 pub mod rules;
+pub mod shown;
 pub mod state;
 pub mod store;
 pub mod xml;

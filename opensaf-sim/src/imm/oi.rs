@@ -9,12 +9,14 @@ use std::time::Duration;
 use opensaf_sys::SaAisErrorT as Ais;
 use opensaf_sys::{SaImmAdminOperationParamsT_2, SaImmOiCallbacksT_2, SaImmValueTypeT};
 
+use super::alive;
 use super::cvalues::{CAttrs, InAttr, InMod};
 use super::journal::Op;
 use super::model::{flags, Category, Value, ValueType};
 use super::rules;
 use super::state::{Holder, ImmState};
 use super::ImmError;
+use crate::clock::unix_now;
 use crate::eventfd::EventFd;
 use crate::events::Val;
 use crate::ids::next_id;
@@ -117,7 +119,7 @@ pub fn check_implementer(h: u64) -> Result<(), ImmError> {
 }
 
 /// Whether the holder of an implementer name is still alive.
-fn holder_alive(hd: &Holder) -> bool {
+pub(crate) fn holder_alive(hd: &Holder) -> bool {
     let (pid, start) = self_identity();
     if hd.pid == pid && hd.start == start {
         let r = lock(&registry().0);
@@ -148,6 +150,7 @@ pub fn implementer_set(h: u64, name: &str) -> Result<(), ImmError> {
     let inst = current()?;
     inst.server_call("saImmOiImplementerSet", || {
         let (pid, start) = self_identity();
+        alive::start(&inst.dir);
         lock(&inst.store).write(|st| {
             if let Some(hd) = st.implementers.get(name) {
                 if hd.token != h && holder_alive(hd) {
@@ -200,6 +203,7 @@ fn release_name(inst: &Instance, name: &str, token: u64) {
                 vec![Op::ImplRelease {
                     name: name.to_string(),
                     token,
+                    at_ns: unix_now().as_nanos() as u64,
                 }]
             } else {
                 vec![]
@@ -318,6 +322,7 @@ pub fn validate_create(
     parent: &str,
     attrs: &[InAttr],
     implementer: &str,
+    strict: bool,
 ) -> Result<(Op, String), ImmError> {
     let c = st
         .classes
@@ -409,12 +414,25 @@ pub fn validate_create(
         }
         out.push((a.name.clone(), a.values.clone()));
     }
-    for def in &c.attrs {
-        if let Some(d) = &def.default {
-            if def.is(flags::CACHED) && !out.iter().any(|(n, _)| *n == def.name) {
-                out.push((def.name.clone(), vec![d.clone()]));
-            }
+    for def in c.attrs.iter().filter(|d| d.is(flags::CACHED)) {
+        if out.iter().any(|(n, _)| *n == def.name) {
+            continue;
         }
+        // As measured on OpenSAF 5.21.03: a cached attribute is given or has a default
+        // (`imm_strict_create`, off until the component gives a MAC-less link's macAddress).
+        let Some(d) = &def.default else {
+            if !strict {
+                continue;
+            }
+            return Err(ImmError::new(
+                Ais::INVALID_PARAM,
+                format!(
+                    "attr '{}' is cached but not included in the rt object create call",
+                    def.name
+                ),
+            ));
+        };
+        out.push((def.name.clone(), vec![d.clone()]));
     }
     Ok((
         Op::Create {
@@ -548,10 +566,11 @@ fn owns_name(st: &ImmState, name: &str, h: u64) -> Result<(), ImmError> {
 pub fn rt_create(h: u64, class: &str, parent: &str, attrs: &[InAttr]) -> Result<(), ImmError> {
     let name = implementer_of(h)?;
     let inst = current()?;
+    let strict = inst.config().imm_strict_create;
     inst.server_call("saImmOiRtObjectCreate_2", || {
         lock(&inst.store).write(|st| {
             owns_name(st, &name, h)?;
-            let (op, _) = validate_create(st, class, parent, attrs, &name)?;
+            let (op, _) = validate_create(st, class, parent, attrs, &name, strict)?;
             Ok((vec![op], ()))
         })
     })

@@ -4,15 +4,14 @@
 //! object per `SearchNext`; the name and attribute arrays it returns belong to the search
 //! handle and stay valid until the next call on it or its finalize.
 
-use std::borrow::Cow;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Mutex, OnceLock};
 
 use opensaf_sys::SaAisErrorT as Ais;
 
 use super::cvalues::CAttrs;
-use super::model::{flags, Category, Object, Value, ValueType, ATTR_CLASS_NAME};
-use super::state::ImmState;
+use super::model::{flags, Object, Value, ValueType, ATTR_CLASS_NAME};
+use super::shown::{Shown, Visibility};
 use super::ImmError;
 use crate::ids::next_id;
 use crate::instance;
@@ -106,25 +105,8 @@ pub struct SearchSpec {
     pub attr_names: Option<Vec<String>>,
 }
 
-/// How an OM read shows an object whose implementer is gone: a runtime object whose
-/// implementer name is not held any more (released when its node left the cluster, or
-/// cleared).
-///
-/// ADAPT HERE, the one place: what OpenSAF 5.21.03 returns for such an object's attributes
-/// through the OM API is still to be measured on the real cluster (the container notes
-/// saw `immlist` print them as `<Empty>` once the name was released, not yet checked at
-/// the API). Until that fact is in, the stored values are returned unchanged. Every OM read
-/// (search, accessor) and the CLI's `immlist` go through this function.
-pub fn as_read<'a>(st: &ImmState, o: &'a Object) -> Cow<'a, Object> {
-    let _implementer_gone = o.class.category == Category::Runtime
-        && o.implementer
-            .as_ref()
-            .is_some_and(|name| !st.implementers.contains_key(name));
-    Cow::Borrowed(o)
-}
-
 fn select_attrs(
-    o: &Object,
+    o: &Shown,
     options: u64,
     names: &Option<Vec<String>>,
 ) -> Vec<(String, ValueType, Vec<Value>)> {
@@ -143,9 +125,8 @@ fn select_attrs(
         return all
             .into_iter()
             .filter(|(n, _, _)| {
-                o.class
-                    .attr_index(n)
-                    .is_none_or(|i| o.class.attrs[i].is(flags::CONFIG))
+                let c = &o.object.class;
+                c.attr_index(n).is_none_or(|i| c.attrs[i].is(flags::CONFIG))
             })
             .collect();
     }
@@ -196,8 +177,10 @@ pub fn search_initialize(h: u64, spec: SearchSpec) -> Result<u64, ImmError> {
         ));
     }
     let inst = instance::current().ok_or_else(bad_handle)?;
+    let detach_ms = inst.config().imm_detach_ms;
     let rows = inst.server_call("saImmOmSearchInitialize_2", || {
         lock(&inst.store).read(|st| {
+            let vis = Visibility::new(st, &inst.dir, detach_ms);
             if !spec.root.is_empty() && !st.objects.contains_key(&spec.root) {
                 return Err(ImmError::new(
                     Ais::NOT_EXIST,
@@ -220,9 +203,12 @@ pub fn search_initialize(h: u64, spec: SearchSpec) -> Result<u64, ImmError> {
             Ok(dns
                 .into_iter()
                 .filter_map(|dn| {
-                    let o = as_read(st, st.objects.get(&dn)?);
-                    matches(&o, &spec.filter)
-                        .then(|| (dn.clone(), select_attrs(&o, spec.options, &spec.attr_names)))
+                    // IMM matches the filter on the stored values, even those it will not show.
+                    let o = st.objects.get(&dn)?;
+                    matches(o, &spec.filter).then(|| {
+                        let shown = vis.show(o);
+                        (dn, select_attrs(&shown, spec.options, &spec.attr_names))
+                    })
                 })
                 .collect::<VecDeque<Row>>())
         })?
@@ -312,14 +298,13 @@ pub fn accessor_get<R>(
         return Err(ImmError::new(Ais::INVALID_PARAM, "objectName is empty"));
     }
     let inst = instance::current().ok_or_else(bad_handle)?;
+    let detach_ms = inst.config().imm_detach_ms;
     let attrs = inst.server_call("saImmOmAccessorGet_2", || {
         lock(&inst.store).read(|st| {
-            let o = as_read(
-                st,
-                st.objects
-                    .get(dn)
-                    .ok_or_else(|| ImmError::new(Ais::NOT_EXIST, format!("{dn} does not exist")))?,
-            );
+            let o =
+                Visibility::new(st, &inst.dir, detach_ms).show(st.objects.get(dn).ok_or_else(
+                    || ImmError::new(Ais::NOT_EXIST, format!("{dn} does not exist")),
+                )?);
             match &names {
                 None => Ok(o.all_attrs()),
                 Some(list) => list
@@ -328,7 +313,7 @@ pub fn accessor_get<R>(
                         o.attr(n).map(|(t, v)| (n.clone(), t, v)).ok_or_else(|| {
                             ImmError::new(
                                 Ais::NOT_EXIST,
-                                format!("class {} has no attribute {n}", o.class.name),
+                                format!("class {} has no attribute {n}", o.object.class.name),
                             )
                         })
                     })

@@ -154,6 +154,16 @@ pub fn check_class(c: &ClassDef) -> Result<(), String> {
             }
         }
     }
+    // As OpenSAF 5.21.03 refuses it (class create INVALID_PARAM): a persistent runtime
+    // object needs a persistent RDN.
+    if c.category == Category::Runtime
+        && c.attrs.iter().any(|a| a.is(flags::PERSISTENT))
+        && !rdn.is(flags::PERSISTENT)
+    {
+        return Err(format!(
+            "class {cname}: a runtime class with SA_PERSISTENT attributes needs an SA_PERSISTENT RDN"
+        ));
+    }
     check_rdn_attr(cname, c.category, rdn)
 }
 

@@ -25,6 +25,9 @@ pub struct ImmState {
     /// Children by parent DN ("" holds the top-level objects), sorted for stable output.
     pub children: HashMap<String, BTreeSet<String>>,
     pub implementers: HashMap<String, Holder>,
+    /// When each implementer name nobody holds was let go (Unix ns): IMM keeps showing
+    /// its objects' cached values for a while after (`om::Visibility`).
+    pub released: HashMap<String, u64>,
 }
 
 impl ImmState {
@@ -82,6 +85,7 @@ impl ImmState {
                 start,
                 token,
             } => {
+                self.released.remove(name);
                 self.implementers.insert(
                     name.clone(),
                     Holder {
@@ -91,15 +95,13 @@ impl ImmState {
                     },
                 );
             }
-            Op::ImplRelease { name, token } => {
-                if self
-                    .implementers
-                    .get(name)
-                    .is_some_and(|h| h.token == *token)
-                {
+            Op::ImplRelease { name, token, at_ns } => match self.implementers.get(name) {
+                Some(h) if h.token != *token => {}
+                _ => {
                     self.implementers.remove(name);
+                    self.released.insert(name.clone(), *at_ns);
                 }
-            }
+            },
         }
     }
 
@@ -183,6 +185,13 @@ impl ImmState {
                 token: h.token,
             });
         }
+        let mut released: Vec<_> = self.released.iter().collect();
+        released.sort();
+        ops.extend(released.into_iter().map(|(name, at)| Op::ImplRelease {
+            name: name.clone(),
+            token: 0,
+            at_ns: *at,
+        }));
         ops
     }
 
@@ -197,5 +206,54 @@ impl ImmState {
             self.attr_values(IMM_SERVICE_DN, "longDnsAllowed"),
             Some([Value::Uint32(1)])
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(name: &str, token: u64) -> Op {
+        Op::ImplSet {
+            name: name.into(),
+            pid: 1,
+            start: 2,
+            token,
+        }
+    }
+
+    fn release(name: &str, token: u64, at_ns: u64) -> Op {
+        Op::ImplRelease {
+            name: name.into(),
+            token,
+            at_ns,
+        }
+    }
+
+    #[test]
+    fn release_times_follow_the_holder_and_survive_compaction() {
+        let mut st = ImmState::default();
+        for op in [
+            set("a", 1),
+            release("a", 1, 100),
+            set("b", 2),
+            release("b", 9, 200), // another handle's release: b stays held
+            set("c", 3),
+            release("c", 3, 300),
+            set("c", 4), // set again: no longer released
+        ] {
+            st.apply(&op);
+        }
+        assert_eq!(st.released, HashMap::from([("a".to_string(), 100)]));
+        assert_eq!(
+            st.implementers.keys().collect::<BTreeSet<_>>(),
+            BTreeSet::from([&"b".to_string(), &"c".to_string()])
+        );
+        let mut rebuilt = ImmState::default();
+        for op in st.snapshot_ops() {
+            rebuilt.apply(&op);
+        }
+        assert_eq!(rebuilt.released, st.released);
+        assert_eq!(rebuilt.implementers, st.implementers);
     }
 }

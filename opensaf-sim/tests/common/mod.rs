@@ -367,14 +367,63 @@ pub fn rt_create(
     )
 }
 
-/// An interface object create with the given RDN value and MAC.
-pub fn create_if(env: &Env, oi: u64, parent: &str, rdn: &str, mac: &str) -> SaAisErrorT {
-    let bufs = [
+/// The attributes of `class` (in samples/macsync-classes.xml) a runtime object create must
+/// give: the cached ones without a default, the RDN aside.
+pub fn required_attrs(class: &str) -> Vec<(String, u32)> {
+    use opensaf_sim::imm::{journal::Op, model::flags, state::ImmState};
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../samples/macsync-classes.xml");
+    let text = std::fs::read_to_string(path).unwrap();
+    let ops = opensaf_sim::imm::load::load_xml(&ImmState::default(), &text, false).unwrap();
+    ops.iter()
+        .find_map(|op| match op {
+            Op::DefineClass(c) if c.name == class => Some(c),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no class {class}"))
+        .attrs
+        .iter()
+        .filter(|a| a.is(flags::CACHED) && a.default.is_none() && !a.is(flags::RDN))
+        .map(|a| (a.name.clone(), a.vtype.as_u32()))
+        .collect()
+}
+
+/// A MacSyncNode's create attributes: the RDN (`macSyncNodeId=...`) and every attribute
+/// [`required_attrs`] lists: `syncs` and the time (`lastSyncTime`) as given, the other
+/// counters 0.
+pub fn node_attrs(env: &Env, rdn: &str, syncs: u64, last_sync: i64) -> Vec<AttrBuf> {
+    let mut v = vec![attr(env, "macSyncNodeId", T_STRING, &[V::Str(rdn)])];
+    for (name, ty) in required_attrs("MacSyncNode") {
+        let value = match (name.as_str(), ty) {
+            ("syncs", _) => V::U64(syncs),
+            (_, T_TIME) => V::Time(last_sync),
+            (_, T_U64) => V::U64(0),
+            other => panic!("no value for {other:?}"),
+        };
+        v.push(attr(env, &name, ty, &[value]));
+    }
+    v
+}
+
+/// A MacSyncInterface's create attributes: the RDN (`macSyncInterfaceId=...`), the MAC,
+/// ifIndex 7 and operState 6 (every cached attribute, as IMM requires).
+pub fn if_attrs(env: &Env, rdn: &str, mac: &str) -> Vec<AttrBuf> {
+    vec![
         attr(env, "macSyncInterfaceId", T_STRING, &[V::Str(rdn)]),
         attr(env, "macAddress", T_STRING, &[V::Str(mac)]),
         attr(env, "ifIndex", T_U32, &[V::U32(7)]),
-    ];
-    rt_create(env, oi, "MacSyncInterface", Some(parent), &bufs)
+        attr(env, "operState", T_U32, &[V::U32(6)]),
+    ]
+}
+
+/// An interface object create with the given RDN value and MAC.
+pub fn create_if(env: &Env, oi: u64, parent: &str, rdn: &str, mac: &str) -> SaAisErrorT {
+    rt_create(
+        env,
+        oi,
+        "MacSyncInterface",
+        Some(parent),
+        &if_attrs(env, rdn, mac),
+    )
 }
 
 pub fn rt_update(env: &Env, oi: u64, dn: &str, mods: &[(u32, AttrBuf)]) -> SaAisErrorT {
