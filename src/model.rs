@@ -162,16 +162,15 @@ impl IfRecord {
         }
     }
 
-    /// Attributes for a create; the MAC is left out when the link has none (IMM refuses an
-    /// attribute given with zero values).
+    /// Attributes for a create. Every one is always given: IMM refuses a create that leaves
+    /// out a cached attribute without a default, and one given with zero values, so a link
+    /// without a hardware address has `macAddress` "" (which also clears a MAC by update).
     pub fn attrs(&self) -> Vec<Attr> {
-        let mut a = Vec::with_capacity(3);
-        if !self.mac.is_empty() {
-            a.push(Attr::one(ATTR_MAC, AttrValue::Str(self.mac.clone())));
-        }
-        a.push(Attr::one(ATTR_IFINDEX, AttrValue::U32(self.ifindex)));
-        a.push(Attr::one(ATTR_OPER, AttrValue::U32(self.oper)));
-        a
+        vec![
+            Attr::one(ATTR_MAC, AttrValue::Str(self.mac.clone())),
+            Attr::one(ATTR_IFINDEX, AttrValue::U32(self.ifindex)),
+            Attr::one(ATTR_OPER, AttrValue::U32(self.oper)),
+        ]
     }
 
     /// Only the attributes that differ from `old`.
@@ -186,7 +185,8 @@ impl IfRecord {
             .collect()
     }
 
-    /// Reads an object as IMM returned it; missing attributes read as empty / 0.
+    /// Reads an object as IMM returned it; missing attributes read as empty / 0. No MAC is
+    /// `macAddress` "" or, on an object an older macsync made, no `macAddress` at all.
     pub fn from_attrs(attrs: &[Attr]) -> IfRecord {
         let get = |n: &str| first_value(attrs, n);
         IfRecord {
@@ -349,13 +349,38 @@ mod tests {
         let changed = new.changed_attrs(&old);
         assert_eq!(changed, [Attr::one(ATTR_OPER, AttrValue::U32(2))]);
         assert_eq!(IfRecord::from_attrs(&new.attrs()), new);
-        // No MAC: the attribute is left out (IMM refuses zero values) and reads back empty.
+    }
+
+    #[test]
+    fn no_mac_is_written_as_an_empty_string_and_read_from_either_form() {
+        let with_mac = IfRecord {
+            mac: "02:00:00:00:00:01".into(),
+            ifindex: 2,
+            oper: 6,
+        };
         let no_mac = IfRecord {
             mac: String::new(),
-            ..old
+            ..with_mac.clone()
         };
-        assert!(no_mac.attrs().iter().all(|a| a.name != ATTR_MAC));
+        // IMM refuses a create without macAddress or with it given no values.
+        let mac_attr = Attr::one(ATTR_MAC, AttrValue::Str(String::new()));
+        assert_eq!(no_mac.attrs()[0], mac_attr);
         assert_eq!(IfRecord::from_attrs(&no_mac.attrs()), no_mac);
+        // A MAC that goes away, and comes back, is one attribute replaced.
+        assert_eq!(no_mac.changed_attrs(&with_mac), [mac_attr]);
+        assert_eq!(
+            with_mac.changed_attrs(&no_mac),
+            [Attr::one(ATTR_MAC, AttrValue::Str(with_mac.mac.clone()))]
+        );
+        // An object of an older macsync: the attribute missing, or shown `<Empty>`.
+        let rest = &no_mac.attrs()[1..];
+        assert_eq!(IfRecord::from_attrs(rest), no_mac);
+        let empty = Attr {
+            name: ATTR_MAC.into(),
+            values: Vec::new(),
+        };
+        let shown_empty: Vec<Attr> = std::iter::once(empty).chain(rest.to_vec()).collect();
+        assert_eq!(IfRecord::from_attrs(&shown_empty), no_mac);
     }
 
     #[test]
