@@ -519,6 +519,55 @@ fn link_up_and_down_refresh_oper_state_within_a_period() {
     eprintln!("up/down -> IMM operState in {:?}", t0.elapsed());
 }
 
+/// Every link of the namespace as IMM should mirror it with `--all-types`.
+fn kernel_all_links() -> simenv::Table {
+    common::ip_links()
+        .into_iter()
+        .map(|l| (l.name, (l.address.unwrap_or_default(), l.index)))
+        .collect()
+}
+
+#[test]
+fn links_without_a_mac_are_mirrored_with_an_empty_mac_address_as_real_imm_requires() {
+    enter_netns();
+    add_veth_pairs("v", 1);
+    // A tun link has no hardware address at all (ip -j shows no "address").
+    ip(&["tuntap", "add", "mode", "tun", "name", "tun0"]);
+    assert_eq!(kernel_all_links()["tun0"].0, "");
+    // The simulator as configured by default refuses a create without macAddress, as real
+    // OpenSAF does (imm_strict_create=1).
+    let env = SimEnv::new("no-mac", PERIOD, MAX_DURATION);
+    let _mc = env.start(&["--all-types"]);
+    let mirrored = |what: &str, timeout: Duration| {
+        let deadline = Instant::now() + timeout;
+        while env.imm_interfaces() != kernel_all_links() {
+            assert!(
+                Instant::now() < deadline,
+                "{what}: IMM {:?} is not the kernel's {:?} after {timeout:?}\n{}",
+                env.imm_interfaces(),
+                kernel_all_links(),
+                tail(&env.log(), 20)
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    mirrored("start", Duration::from_secs(10));
+    // The attribute is there, holding one empty string (not left out, not zero values).
+    assert_eq!(env.imm_mac("tun0").as_deref(), Some(""));
+    assert_eq!(env.imm_mac("lo").as_deref(), Some("00:00:00:00:00:00"));
+    // One made while macsync runs (an incremental sync), and one deleted.
+    ip(&["tuntap", "add", "mode", "tun", "name", "tun1"]);
+    mirrored("tun1 added", PERIOD + SLACK);
+    assert_eq!(env.imm_mac("tun1").as_deref(), Some(""));
+    ip(&["link", "del", "tun0"]);
+    mirrored("tun0 deleted", PERIOD + SLACK);
+    assert!(
+        !env.log().contains("sync failed"),
+        "{}",
+        tail(&env.log(), 20)
+    );
+}
+
 #[test]
 fn an_imm_call_hanging_past_the_answer_deadline_does_not_delay_the_csi_answer() {
     let (env, _mc) = started("fallback");

@@ -9,7 +9,7 @@
 //! | `csi_on_register` | 1 | assign the CSI (ACTIVE) right after register |
 //! | `clm_leave_ms` | 100 | after `clm leave NODE`, how long until CLM shows the node as not a member (real OpenSAF: within about 2000) |
 //! | `imm_release_ms` | 300 | after `clm leave NODE`, how long until IMM releases the implementer names of the node's processes (real OpenSAF: a few seconds; their values read empty about 10000 after the node died, `imm_detach_ms` after the release) |
-//! | `imm_strict_create` | 0 | 1: a runtime object create that leaves out a cached attribute without a default answers SA_AIS_ERR_INVALID_PARAM, as real OpenSAF does |
+//! | `imm_strict_create` | 1 | a runtime object create that leaves out a cached attribute without a default answers SA_AIS_ERR_INVALID_PARAM, as real OpenSAF does; 0 takes it |
 //! | `imm_detach_ms` | 6000 | how long after an implementer name was let go (process exit, finalize, clear, node release) OM reads still show its runtime objects' cached values (real OpenSAF: 6000 to 7000) |
 
 use std::path::Path;
@@ -40,7 +40,7 @@ impl Default for Config {
             clm_leave_ms: 100,
             imm_release_ms: 300,
             imm_detach_ms: 6000,
-            imm_strict_create: false,
+            imm_strict_create: true,
         }
     }
 }

@@ -134,7 +134,8 @@ fn implementer_names() {
 #[test]
 fn runtime_object_create_rules() {
     isolated("runtime_object_create_rules", &[], |env| {
-        env.cli_ok(&["config", "imm_strict_create=1"]);
+        // The creates are checked as real IMM checks them without any setting
+        // (`imm_strict_create` is 1 by default).
         let oi = setup(env, "macsync-SC-1");
         let e = env;
         let s = |name: &str, v: &str| attr(e, name, T_STRING, &[V::Str(v)]);
@@ -279,7 +280,8 @@ fn runtime_object_create_rules() {
                 1,
             ),
             // As measured on OpenSAF 5.21.03: every cached attribute without a default
-            // is given (operState left out here).
+            // is given (operState left out here, then macAddress); a MAC given as ""
+            // is taken.
             row(
                 "cached attribute left out",
                 "MacSyncInterface",
@@ -290,12 +292,30 @@ fn runtime_object_create_rules() {
                     .collect(),
                 7,
             ),
+            row(
+                "macAddress left out",
+                "MacSyncInterface",
+                Some(NODE),
+                if_attrs(e, "macSyncInterfaceId=eth3", "x")
+                    .into_iter()
+                    .enumerate()
+                    .filter_map(|(i, a)| (i != 1).then_some(a))
+                    .collect(),
+                7,
+            ),
+            row(
+                "empty macAddress",
+                "MacSyncInterface",
+                Some(NODE),
+                if_attrs(e, "macSyncInterfaceId=eth4", ""),
+                1,
+            ),
         ];
         for r in &table {
             let got = rt_create(env, oi, r.class, r.parent.as_deref(), &r.attrs);
             assert_eq!(got, err(r.code), "{}", r.what);
         }
-        // Not strict (the default, read at the next initialize): the create is taken.
+        // Not strict (read at the next initialize): the create is taken.
         env.cli_ok(&["config", "imm_strict_create=0"]);
         let _reload = oi_init(env, None);
         let partial: Vec<AttrBuf> = if_attrs(env, "macSyncInterfaceId=eth3", "x")

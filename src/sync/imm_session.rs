@@ -184,12 +184,6 @@ impl ImmSession {
         self.view()?;
         let writes = match change {
             Change::Create(dn, rec) => self.create_or_replace(dn, rec)?,
-            // IMM cannot take an attribute with zero values: a MAC that went away is
-            // cleared by recreating the object without it.
-            Change::Update(dn, new, old) if !old.mac.is_empty() && new.mac.is_empty() => {
-                self.delete_if_present(dn)?;
-                1 + self.create_or_replace(dn, new)?
-            }
             Change::Update(dn, new, old) => match self.oi()?.update(dn, &new.changed_attrs(old)) {
                 Ok(()) => 1,
                 Err(e) if e.code() == Some(AisCode::NOT_EXIST) => {
@@ -220,13 +214,6 @@ impl ImmSession {
         let oi = self.oi()?;
         match oi.create(model::IF_CLASS, node, &attrs) {
             Ok(()) => Ok(1),
-            Err(e) if e.code() == Some(AisCode::EXIST) && rec.mac.is_empty() => {
-                // The old object may hold a MAC this link no longer has; an update cannot
-                // clear it (no attribute with zero values), a new object can.
-                delete_if_present(oi, dn)?;
-                oi.create(model::IF_CLASS, node, &attrs)?;
-                Ok(3)
-            }
             Err(e) if e.code() == Some(AisCode::EXIST) => {
                 oi.update(dn, &rec.attrs())?;
                 Ok(2)
@@ -237,7 +224,11 @@ impl ImmSession {
 
     /// Deletes an object (and its runtime children); one already gone is success.
     pub fn delete_if_present(&mut self, dn: &Dn) -> Result<(), Error> {
-        delete_if_present(self.oi()?, dn)
+        match self.oi()?.delete(dn) {
+            Ok(()) => Ok(()),
+            Err(e) if e.code() == Some(AisCode::NOT_EXIST) => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 
     /// Replaces attributes of the node object (its counters), at the end of a sync that made
@@ -277,14 +268,6 @@ impl ImmSession {
         }
         self.live = false;
         Ok(())
-    }
-}
-
-fn delete_if_present(oi: &ImmOi, dn: &Dn) -> Result<(), Error> {
-    match oi.delete(dn) {
-        Ok(()) => Ok(()),
-        Err(e) if e.code() == Some(AisCode::NOT_EXIST) => Ok(()),
-        Err(e) => Err(e),
     }
 }
 

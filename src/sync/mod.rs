@@ -15,7 +15,8 @@
 //! - `identity`: the node the worker writes for, resolved before its first write.
 //! - `membership_source`, `membership_task`: cluster membership (CLM) and acting for the
 //!   nodes that left it, between syncs.
-//! - `worker`: the worker loop, one sync and its retries, admin operations.
+//! - `worker`: the worker loop, one sync and its retries, admin operations; `worker/`
+//!   `stop_and_membership`: STOPPED before a deactivation is answered, and membership.
 
 mod batch;
 mod counters;

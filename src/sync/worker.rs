@@ -2,7 +2,8 @@
 //! request (links from the monitor's cache, diff, writes) with its BAD_HANDLE / TIMEOUT
 //! retries, answers deactivations once the writes have stopped (and the node object says
 //! STOPPED), and serves the "resync" admin operation. It starts once its node is known
-//! ([`super::identity`]).
+//! ([`super::identity`]). `stop_and_membership`: the STOPPED write (or the implementer name
+//! let go) before a deactivation is answered, and cluster membership between syncs.
 
 use std::os::fd::{AsFd, AsRawFd};
 use std::sync::atomic::Ordering;
@@ -14,8 +15,8 @@ use crossbeam_channel::Receiver;
 use super::batch::{Batch, Naming};
 use super::counters::NodeCounters;
 use super::imm_session::ImmSession;
-use super::membership_task::{MembershipTask, Turn};
-use super::{CsiAnswer, NodeTarget, Request, Status, SyncError, SyncReport, SyncSettings};
+use super::membership_task::MembershipTask;
+use super::{NodeTarget, Request, Status, SyncError, SyncReport, SyncSettings};
 use crate::diff::{diff, diff_incremental, Change};
 use crate::flag::{ChangeFlag, Pending};
 use crate::netlink::Monitor;
@@ -23,15 +24,12 @@ use crate::osaf::{AisCode, AttrValue, Error, Invocation, OiHandler, OiResponder}
 use crate::sys::{poll, Doorbell};
 use opensaf_sys::Apis;
 
+mod stop_and_membership;
+
 /// Admin operation id that asks for a full resync (`immadm -o 1 <node DN>`).
 pub const ADMIN_OP_RESYNC: u64 = 1;
 /// How long the admin operation "resync" waits for the monitor's new dump.
 const RESEED_WAIT: Duration = Duration::from_secs(5);
-
-/// The STOPPED write before a deactivation is answered is made only with at least this
-/// much time left before the AMF thread answers instead (one IMM call, typically < 1 ms,
-/// up to an IMM timeout when IMM hangs).
-const STOPPED_WRITE_MIN: Duration = Duration::from_millis(500);
 
 /// Where the AMF thread's requests arrive.
 pub(super) struct Inbox {
@@ -359,63 +357,6 @@ impl Worker {
             report.objects = self.session.known_objects().cloned().unwrap_or_default();
         }
         Ok(report)
-    }
-}
-
-impl Worker {
-    /// The writes stop on purpose (a deactivation, `answer`, or the worker stopping): the
-    /// node object says STOPPED, in one IMM call without retries, made only while the AMF
-    /// thread's own answer is at least [`STOPPED_WRITE_MIN`] away. When it cannot be
-    /// written, the implementer name is let go instead, so IMM shows the objects detached
-    /// (not current) rather than LIVE.
-    fn withdraw(&mut self, answer: Option<&CsiAnswer>) {
-        if !self.session.is_live() {
-            return;
-        }
-        let in_time = answer.is_none_or(|a| {
-            !a.is_answered() && a.due.saturating_duration_since(Instant::now()) >= STOPPED_WRITE_MIN
-        });
-        let why = if in_time {
-            match self.session.write_stopped() {
-                Ok(()) => return,
-                Err(e) => e.to_string(),
-            }
-        } else {
-            "too late: AMF is answered without it".to_string()
-        };
-        log::warn!(
-            "{}: mirrorState STOPPED not written ({why}); letting go of the implementer name",
-            self.target.node_dn
-        );
-        self.session.handle_lost();
-    }
-
-    /// Cluster membership and acting for departed nodes, after every wake-up.
-    fn follow_membership(&mut self, ready: bool) {
-        let active = self.status.active.load(Ordering::Acquire);
-        let Some(m) = self.membership.as_mut() else {
-            return;
-        };
-        if m.run(ready, active) == Turn::Back {
-            // Another node may have acted for this one meanwhile.
-            self.session.forget_view();
-            self.flag.raise_resync();
-            self.sync(true);
-        }
-    }
-
-    /// The poll timeout (ms) until membership has something due; -1: none.
-    fn membership_timeout(&self) -> i32 {
-        let active = self.status.active.load(Ordering::Acquire);
-        match self.membership.as_ref().and_then(|m| m.due(active)) {
-            None => -1,
-            Some(t) => {
-                t.saturating_duration_since(Instant::now())
-                    .as_millis()
-                    .min(60_000) as i32
-                    + 1
-            }
-        }
     }
 }
 

@@ -419,7 +419,7 @@ pub fn validate_create(
             continue;
         }
         // As measured on OpenSAF 5.21.03: a cached attribute is given or has a default
-        // (`imm_strict_create`, off until the component gives a MAC-less link's macAddress).
+        // (`imm_strict_create`, on by default).
         let Some(d) = &def.default else {
             if !strict {
                 continue;

@@ -1,18 +1,9 @@
-//! macsync's IMM model (samples/macsync-classes.xml): one `MacSyncNode` object per node and
-//! one `MacSyncInterface` child per mirrored link, named after the link.
+//! The node object (`MacSyncNode`): its cumulative counters, its mirror state, and the
+//! reader's rule that tells whether a node's interface objects are current.
 
-use std::collections::BTreeMap;
+use super::{first_value, implementer_name, ATTR_IMPLEMENTER, NODE_RDN};
+use crate::osaf::{Attr, AttrValue, Dn};
 
-use crate::netlink::{Link, LinkFilter};
-use crate::osaf::{Attr, AttrValue, Dn, DnError};
-
-pub const NODE_CLASS: &str = "MacSyncNode";
-pub const NODE_RDN: &str = "macSyncNodeId";
-pub const IF_CLASS: &str = "MacSyncInterface";
-pub const IF_RDN: &str = "macSyncInterfaceId";
-pub const ATTR_MAC: &str = "macAddress";
-pub const ATTR_IFINDEX: &str = "ifIndex";
-pub const ATTR_OPER: &str = "operState";
 /// The node object's counters, in the order of [`Counters::values`].
 pub const COUNTER_ATTRS: [&str; 7] = [
     "syncs",
@@ -28,9 +19,6 @@ pub const ATTR_LAST_SYNC: &str = "lastSyncTime";
 pub const ATTR_STATE: &str = "mirrorState";
 pub const ATTR_STATE_TIME: &str = "mirrorStateTime";
 pub const ATTR_STATE_BY: &str = "mirrorStateBy";
-/// IMM's own attribute naming the implementer an object is bound to (`<Empty>` while none
-/// is attached).
-pub const ATTR_IMPLEMENTER: &str = "SaImmAttrImplementerName";
 /// What a reader needs to tell whether a node's mirror is current.
 pub const NODE_STATE_ATTRS: [&str; 4] =
     [ATTR_STATE, ATTR_STATE_TIME, ATTR_STATE_BY, ATTR_IMPLEMENTER];
@@ -109,15 +97,6 @@ impl NodeState {
     }
 }
 
-/// The implementer name that owns one node's objects.
-pub fn implementer_name(node: &str) -> String {
-    format!("macsync-{node}")
-}
-
-pub fn node_dn(node: &str, parent: Option<&Dn>, max: usize) -> Result<Dn, DnError> {
-    Dn::child(parent, NODE_RDN, node.as_bytes(), max)
-}
-
 /// The node object as its own macsync creates it: the RDN and zero counters. Its state is
 /// left at the class default (0: not current): LIVE is written with the first sync that made
 /// the interface objects under it match the kernel, not before.
@@ -128,112 +107,6 @@ pub fn node_create_attrs(node_dn: &Dn) -> Vec<Attr> {
     )];
     attrs.extend(Counters::default().attrs(0));
     attrs
-}
-
-/// The first value of attribute `name` as IMM returned it (None: absent or `<Empty>`).
-fn first_value<'a>(attrs: &'a [Attr], name: &str) -> Option<&'a AttrValue> {
-    attrs
-        .iter()
-        .find(|a| a.name == name)
-        .and_then(|a| a.values.first())
-}
-
-/// Wall-clock time for SA_TIME_T attributes: nanoseconds since the epoch.
-pub fn now_ns() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as i64)
-}
-
-/// What one interface object holds.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IfRecord {
-    pub mac: String,
-    pub ifindex: u32,
-    pub oper: u32,
-}
-
-impl IfRecord {
-    pub fn from_link(l: &Link) -> IfRecord {
-        IfRecord {
-            mac: l.mac_string(),
-            ifindex: l.ifindex,
-            oper: l.oper_state.into(),
-        }
-    }
-
-    /// Attributes for a create; the MAC is left out when the link has none (IMM refuses an
-    /// attribute given with zero values).
-    pub fn attrs(&self) -> Vec<Attr> {
-        let mut a = Vec::with_capacity(3);
-        if !self.mac.is_empty() {
-            a.push(Attr::one(ATTR_MAC, AttrValue::Str(self.mac.clone())));
-        }
-        a.push(Attr::one(ATTR_IFINDEX, AttrValue::U32(self.ifindex)));
-        a.push(Attr::one(ATTR_OPER, AttrValue::U32(self.oper)));
-        a
-    }
-
-    /// Only the attributes that differ from `old`.
-    pub fn changed_attrs(&self, old: &IfRecord) -> Vec<Attr> {
-        self.attrs()
-            .into_iter()
-            .filter(|a| match a.name.as_str() {
-                ATTR_MAC => self.mac != old.mac,
-                ATTR_IFINDEX => self.ifindex != old.ifindex,
-                _ => self.oper != old.oper,
-            })
-            .collect()
-    }
-
-    /// Reads an object as IMM returned it; missing attributes read as empty / 0.
-    pub fn from_attrs(attrs: &[Attr]) -> IfRecord {
-        let get = |n: &str| first_value(attrs, n);
-        IfRecord {
-            mac: get(ATTR_MAC)
-                .and_then(AttrValue::as_str)
-                .unwrap_or_default()
-                .to_string(),
-            ifindex: get(ATTR_IFINDEX).and_then(AttrValue::as_u64).unwrap_or(0) as u32,
-            oper: get(ATTR_OPER).and_then(AttrValue::as_u64).unwrap_or(0) as u32,
-        }
-    }
-}
-
-/// The interface objects IMM should hold for `links`, and the links that cannot be named
-/// in IMM (each with the reason, for the log).
-pub fn desired(
-    links: &[Link],
-    filter: &LinkFilter,
-    node: &Dn,
-    max_dn: usize,
-) -> (BTreeMap<Dn, IfRecord>, Vec<DnError>) {
-    let mut want = BTreeMap::new();
-    let mut refused = Vec::new();
-    for l in links {
-        match desired_one(l, filter, node, max_dn) {
-            Some(Ok((dn, rec))) => {
-                want.insert(dn, rec);
-            }
-            Some(Err(e)) => refused.push(e),
-            None => {}
-        }
-    }
-    (want, refused)
-}
-
-/// The interface object IMM should hold for one link: `None` when the filter leaves the link
-/// out, an error when IMM cannot name it.
-pub fn desired_one(
-    l: &Link,
-    filter: &LinkFilter,
-    node: &Dn,
-    max_dn: usize,
-) -> Option<Result<(Dn, IfRecord), DnError>> {
-    if !filter.accepts(l) {
-        return None;
-    }
-    Some(Dn::child(Some(node), IF_RDN, &l.name, max_dn).map(|dn| (dn, IfRecord::from_link(l))))
 }
 
 /// The node object's cumulative counters.
@@ -293,70 +166,7 @@ impl Counters {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn link(ifindex: u32, name: &[u8], mac: &[u8], link_type: u16) -> Link {
-        Link {
-            ifindex,
-            name: name.to_vec(),
-            mac: mac.to_vec(),
-            link_type,
-            oper_state: 6,
-        }
-    }
-
-    #[test]
-    fn desired_names_each_accepted_link_under_the_node_and_lists_the_refused() {
-        let node = node_dn("SC-1", None, 255).unwrap();
-        let links = [
-            link(1, b"lo", &[0; 6], 772),
-            link(2, b"eth0", &[2, 0, 0, 0, 0, 1], 1),
-            link(3, b"a,b", &[2, 0, 0, 0, 0, 2], 1),
-            link(4, b"bad name", &[2, 0, 0, 0, 0, 3], 1),
-        ];
-        let (want, refused) = desired(&links, &LinkFilter::default(), &node, 255);
-        let names: Vec<&str> = want.keys().map(Dn::as_str).collect();
-        assert_eq!(
-            names,
-            [
-                "macSyncInterfaceId=a\\,b,macSyncNodeId=SC-1",
-                "macSyncInterfaceId=eth0,macSyncNodeId=SC-1"
-            ],
-            "loopback is not Ethernet; ',' is escaped"
-        );
-        assert_eq!(refused.len(), 1, "{refused:?}");
-        let eth0 = &want[&Dn::child(Some(&node), IF_RDN, b"eth0", 255).unwrap()];
-        assert_eq!(
-            eth0,
-            &IfRecord {
-                mac: "02:00:00:00:00:01".into(),
-                ifindex: 2,
-                oper: 6
-            }
-        );
-    }
-
-    #[test]
-    fn records_write_only_what_changed_and_read_back_what_they_wrote() {
-        let old = IfRecord {
-            mac: "02:00:00:00:00:01".into(),
-            ifindex: 2,
-            oper: 6,
-        };
-        let new = IfRecord {
-            oper: 2,
-            ..old.clone()
-        };
-        let changed = new.changed_attrs(&old);
-        assert_eq!(changed, [Attr::one(ATTR_OPER, AttrValue::U32(2))]);
-        assert_eq!(IfRecord::from_attrs(&new.attrs()), new);
-        // No MAC: the attribute is left out (IMM refuses zero values) and reads back empty.
-        let no_mac = IfRecord {
-            mac: String::new(),
-            ..old
-        };
-        assert!(no_mac.attrs().iter().all(|a| a.name != ATTR_MAC));
-        assert_eq!(IfRecord::from_attrs(&no_mac.attrs()), no_mac);
-    }
+    use crate::model::node_dn;
 
     #[test]
     fn counters_read_back_what_they_wrote() {
