@@ -5,6 +5,9 @@
 //!   answer SA_AIS_ERR_TRY_AGAIN without doing anything;
 //! * `timeout count=N`: the next N calls are carried out, then answer SA_AIS_ERR_TIMEOUT;
 //! * `delay ms=T [count=N | for_ms=T2]`: calls take T ms longer;
+//! * `refuse op=create|update dn=DN code=N`: every runtime object create (or update) of
+//!   that DN answers code N without doing anything, until `clear` (an object IMM refuses
+//!   for a reason of its own, whatever the other objects);
 //! * `bad-handle`: handled by the IMM libraries (every existing handle turns stale);
 //! * `clear`: removes all of the above.
 
@@ -47,6 +50,32 @@ struct State {
     try_again: Option<Limit>,
     timeout: Option<Limit>,
     delay: Option<(Duration, Limit)>,
+    refusals: Vec<(RtOp, String, u32)>,
+}
+
+impl State {
+    fn any(&self) -> bool {
+        self.try_again.is_some()
+            || self.timeout.is_some()
+            || self.delay.is_some()
+            || !self.refusals.is_empty()
+    }
+}
+
+/// The runtime object writes `refuse` can apply to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RtOp {
+    Create,
+    Update,
+}
+
+impl RtOp {
+    fn name(self) -> &'static str {
+        match self {
+            RtOp::Create => "create",
+            RtOp::Update => "update",
+        }
+    }
 }
 
 /// What an IMM call must do under the current faults.
@@ -76,8 +105,20 @@ pub enum Spec {
         count: Option<u64>,
         until_unix_ms: Option<u64>,
     },
+    Refuse {
+        op: RtOp,
+        dn: String,
+        code: u32,
+    },
     BadHandle,
     Clear,
+}
+
+/// The text after `key=` in one of `words`.
+fn word<'a>(words: &[&'a str], key: &str) -> Option<&'a str> {
+    words
+        .iter()
+        .find_map(|w| w.strip_prefix(key).and_then(|r| r.strip_prefix('=')))
 }
 
 fn kv(words: &[&str], key: &str) -> Result<Option<u64>, String> {
@@ -129,6 +170,20 @@ impl Spec {
                     until_unix_ms: until,
                 })
             }
+            Some("refuse") => {
+                let op = match word(&words, "op") {
+                    Some("create") => RtOp::Create,
+                    Some("update") => RtOp::Update,
+                    _ => return Err("refuse needs op=create or op=update".into()),
+                };
+                let dn = word(&words, "dn").filter(|d| !d.is_empty());
+                let dn = dn.ok_or("refuse needs dn=DN")?.to_string();
+                let code = kv(&words, "code")?.ok_or("refuse needs code=N (an SaAisErrorT)")?;
+                match u32::try_from(code) {
+                    Ok(code) if code > 1 => Ok(Spec::Refuse { op, dn, code }),
+                    _ => Err(format!("refuse: code {code} is not an error code")),
+                }
+            }
             Some("bad-handle") => Ok(Spec::BadHandle),
             Some("clear") => Ok(Spec::Clear),
             _ => Err(format!("unknown fault '{line}'")),
@@ -154,6 +209,9 @@ impl Spec {
                     s.push_str(&format!(" until={u}"));
                 }
                 s
+            }
+            Spec::Refuse { op, dn, code } => {
+                format!("refuse op={} dn={dn} code={code}", op.name())
             }
             Spec::BadHandle => "bad-handle".into(),
             Spec::Clear => "clear".into(),
@@ -186,11 +244,26 @@ impl Faults {
                 };
                 s.delay = Some((Duration::from_millis(*ms), limit));
             }
+            Spec::Refuse { op, dn, code } => {
+                s.refusals.retain(|(o, d, _)| (o, d) != (op, dn));
+                s.refusals.push((*op, dn.clone(), *code));
+            }
             Spec::Clear => *s = State::default(),
             Spec::BadHandle => {}
         }
-        let any = s.try_again.is_some() || s.timeout.is_some() || s.delay.is_some();
-        self.active.store(any, Ordering::Release);
+        self.active.store(s.any(), Ordering::Release);
+    }
+
+    /// The code a `refuse` fault answers for this write of `dn`, if one is set.
+    pub fn refusal(&self, op: RtOp, dn: &str) -> Option<u32> {
+        if !self.active.load(Ordering::Acquire) {
+            return None;
+        }
+        let s = lock(&self.state);
+        s.refusals
+            .iter()
+            .find(|(o, d, _)| *o == op && d == dn)
+            .map(|(_, _, code)| *code)
     }
 
     /// Decides the fate of one IMM server call (and uses up counted faults).
@@ -223,8 +296,7 @@ impl Faults {
         if !s.delay.is_some_and(|(_, l)| l.live(now)) {
             s.delay = None;
         }
-        let any = s.try_again.is_some() || s.timeout.is_some() || s.delay.is_some();
-        self.active.store(any, Ordering::Release);
+        self.active.store(s.any(), Ordering::Release);
         d
     }
 
@@ -258,5 +330,37 @@ mod tests {
         assert_eq!(d.delay, Duration::from_millis(5));
         assert_eq!(f.decide(), Decision::default());
         assert!(Spec::parse("bogus").is_err());
+    }
+
+    #[test]
+    fn refuse_one_dn_for_one_kind_of_write_until_cleared() {
+        let f = Faults::default();
+        let line = "refuse op=create dn=a=x\\,y,b=1 code=7";
+        let spec = Spec::parse(line).unwrap();
+        assert_eq!(
+            spec.render(),
+            line,
+            "the DN is kept whole, '=' and ',' included"
+        );
+        f.apply(&spec);
+        assert_eq!(f.refusal(RtOp::Create, "a=x\\,y,b=1"), Some(7));
+        assert_eq!(f.refusal(RtOp::Update, "a=x\\,y,b=1"), None);
+        assert_eq!(f.refusal(RtOp::Create, "a=z,b=1"), None);
+        // Standing: every call, and other calls are not touched.
+        assert_eq!(f.decide(), Decision::default());
+        assert_eq!(f.refusal(RtOp::Create, "a=x\\,y,b=1"), Some(7));
+        f.apply(&Spec::parse("refuse op=create dn=a=x\\,y,b=1 code=13").unwrap());
+        assert_eq!(f.refusal(RtOp::Create, "a=x\\,y,b=1"), Some(13), "replaced");
+        f.apply(&Spec::Clear);
+        assert_eq!(f.refusal(RtOp::Create, "a=x\\,y,b=1"), None);
+        for bad in [
+            "refuse dn=a=1 code=7",
+            "refuse op=delete dn=a=1 code=7",
+            "refuse op=create code=7",
+            "refuse op=create dn=a=1",
+            "refuse op=create dn=a=1 code=1",
+        ] {
+            assert!(Spec::parse(bad).is_err(), "{bad}");
+        }
     }
 }

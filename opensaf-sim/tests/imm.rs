@@ -984,6 +984,65 @@ fn fault_try_again_and_timeout() {
 }
 
 #[test]
+fn fault_refuse_one_object_leaves_the_others_alone() {
+    isolated(
+        "fault_refuse_one_object_leaves_the_others_alone",
+        &[],
+        |env| {
+            let oi = setup(env, "macsync-SC-1");
+            let (bad, bad_dn) = (
+                "macSyncInterfaceId=a\\,1",
+                "macSyncInterfaceId=a\\,1,macSyncNodeId=SC-1",
+            );
+            let dn = bad_dn.to_string();
+            env.cli_ok(&[
+                "fault", "refuse", "--op", "create", "--dn", &dn, "--code", "7",
+            ]);
+            env.cli_ok(&[
+                "fault",
+                "refuse",
+                "--op",
+                "update",
+                "--dn",
+                &ifdn("u"),
+                "--code",
+                "13",
+            ]);
+            assert_eq!(create_if(env, oi, NODE, bad, "x"), err(7));
+            assert_eq!(create_if(env, oi, NODE, bad, "x"), err(7), "every time");
+            assert_eq!(get(env, bad_dn).err(), Some(err(12)), "nothing created");
+            assert_eq!(create_if(env, oi, NODE, "macSyncInterfaceId=b", "x"), OK);
+            // An update refusal refuses updates only.
+            assert_eq!(create_if(env, oi, NODE, "macSyncInterfaceId=u", "x"), OK);
+            let mac = |v: &str| vec![(3, attr(env, "macAddress", T_STRING, &[V::Str(v)]))];
+            assert_eq!(rt_update(env, oi, &ifdn("u"), &mac("y")), err(13));
+            assert_eq!(rt_update(env, oi, &ifdn("b"), &mac("y")), OK);
+            let hits: Vec<String> = env
+                .events_named("imm-fault")
+                .iter()
+                .map(|e| {
+                    let f = |k| e.str(k).unwrap_or("?");
+                    format!("{} {} {}", f("call"), f("dn"), f("result"))
+                })
+                .collect();
+            let create = format!("saImmOiRtObjectCreate_2 {bad_dn} SA_AIS_ERR_INVALID_PARAM");
+            let update = format!(
+                "saImmOiRtObjectUpdate_2 {} SA_AIS_ERR_NAME_TOO_LONG",
+                ifdn("u")
+            );
+            assert_eq!(hits, [create.clone(), create, update]);
+            env.cli_ok(&["fault", "clear"]);
+            assert_eq!(create_if(env, oi, NODE, bad, "x"), OK);
+            assert_eq!(rt_update(env, oi, &ifdn("u"), &mac("y")), OK);
+            let o = env.cli(&[
+                "fault", "refuse", "--op", "delete", "--dn", &dn, "--code", "7",
+            ]);
+            assert!(!o.status.success(), "only create and update can be refused");
+        },
+    );
+}
+
+#[test]
 fn fault_pending_before_any_process() {
     isolated("fault_pending_before_any_process", &[], |env| {
         let o = env.cli_ok(&["fault", "try-again", "--count", "1"]);

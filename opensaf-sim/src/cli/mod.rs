@@ -32,6 +32,9 @@ AMF and faults (reach the running component through its CLI server socket):
   fault timeout --count N               next N IMM calls take effect, then answer TIMEOUT
   fault delay --ms T [--count N | --for-ms T]
                                         IMM calls take T ms longer
+  fault refuse --op create|update --dn DN --code N
+                                        every create (update) of DN answers code N,
+                                        until clear
   fault bad-handle                      every IMM handle turns stale (IMMND restart)
   fault clear                           remove all faults
 CLM (cluster membership; each process runs on the node $OPENSAF_SIM_NODE, default SC-1):

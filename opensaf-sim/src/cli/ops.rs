@@ -137,7 +137,7 @@ pub fn amf(dir: &Path, args: &[String]) -> Result<(), String> {
 fn fault_spec(args: &[String]) -> Result<Spec, String> {
     let kind = args
         .first()
-        .ok_or("fault: give a kind (try-again, timeout, delay, bad-handle, clear)")?;
+        .ok_or("fault: give a kind (try-again, timeout, delay, refuse, bad-handle, clear)")?;
     let mut line = kind.clone();
     let mut it = args[1..].iter();
     while let Some(a) = it.next() {
@@ -145,9 +145,12 @@ fn fault_spec(args: &[String]) -> Result<Spec, String> {
             "--count" | "-n" => "count",
             "--ms" => "ms",
             "--for-ms" => "for_ms",
+            "--op" => "op",
+            "--dn" => "dn",
+            "--code" => "code",
             other => return Err(format!("fault: unknown option {other}")),
         };
-        let v = it.next().ok_or_else(|| format!("{a} needs a number"))?;
+        let v = it.next().ok_or_else(|| format!("{a} needs a value"))?;
         line.push_str(&format!(" {key}={v}"));
     }
     Spec::parse(&line)

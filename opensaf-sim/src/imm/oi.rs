@@ -19,6 +19,7 @@ use super::ImmError;
 use crate::clock::unix_now;
 use crate::eventfd::EventFd;
 use crate::events::Val;
+use crate::faults::RtOp;
 use crate::ids::next_id;
 use crate::instance::{self, Instance};
 use crate::mutex::lock;
@@ -570,7 +571,8 @@ pub fn rt_create(h: u64, class: &str, parent: &str, attrs: &[InAttr]) -> Result<
     inst.server_call("saImmOiRtObjectCreate_2", || {
         lock(&inst.store).write(|st| {
             owns_name(st, &name, h)?;
-            let (op, _) = validate_create(st, class, parent, attrs, &name, strict)?;
+            let (op, dn) = validate_create(st, class, parent, attrs, &name, strict)?;
+            injected_refusal(&inst, RtOp::Create, &dn)?;
             Ok((vec![op], ()))
         })
     })
@@ -582,9 +584,32 @@ pub fn rt_update(h: u64, dn: &str, mods: &[InMod]) -> Result<(), ImmError> {
     inst.server_call("saImmOiRtObjectUpdate_2", || {
         lock(&inst.store).write(|st| {
             owns_name(st, &name, h)?;
-            Ok((vec![validate_update(st, dn, mods, &name)?], ()))
+            let op = validate_update(st, dn, mods, &name)?;
+            injected_refusal(&inst, RtOp::Update, dn)?;
+            Ok((vec![op], ()))
         })
     })
+}
+
+/// A `refuse` fault for this write: IMM answers its code, the object unchanged.
+fn injected_refusal(inst: &Instance, op: RtOp, dn: &str) -> Result<(), ImmError> {
+    let Some(code) = inst.faults.refusal(op, dn) else {
+        return Ok(());
+    };
+    let call = match op {
+        RtOp::Create => "saImmOiRtObjectCreate_2",
+        RtOp::Update => "saImmOiRtObjectUpdate_2",
+    };
+    let code = Ais(code);
+    inst.events.emit(
+        "imm-fault",
+        &[
+            ("call", call.into()),
+            ("dn", dn.into()),
+            ("result", code.into()),
+        ],
+    );
+    Err(ImmError::new(code, format!("injected fault: {dn} refused")))
 }
 
 pub fn rt_delete(h: u64, dn: &str) -> Result<(), ImmError> {
