@@ -519,6 +519,55 @@ fn link_up_and_down_refresh_oper_state_within_a_period() {
     eprintln!("up/down -> IMM operState in {:?}", t0.elapsed());
 }
 
+#[test]
+fn an_object_imm_refuses_is_logged_once_while_the_other_links_are_mirrored() {
+    let (env, _mc) = started("refused");
+    let bad = format!("macSyncInterfaceId=bad0,{NODE_DN}");
+    env.sim_ok(&[
+        "fault", "refuse", "--op", "create", "--dn", &bad, "--code", "7",
+    ]);
+    let all_but_bad = || {
+        let mut kernel = simenv::kernel_ether_links();
+        kernel.remove("bad0");
+        env.imm_interfaces() == kernel
+    };
+    ip(&[
+        "link", "add", "bad0", "type", "veth", "peer", "name", "good0",
+    ]);
+    ip(&["link", "set", "va0", "address", "02:00:00:00:0b:ad"]);
+    wait_for("the other links mirrored", PERIOD + SLACK, || {
+        all_but_bad() && env.imm_interfaces().contains_key("good0")
+    });
+    assert_eq!(env.imm_interfaces()["va0"].0, "02:00:00:00:0b:ad");
+    // Healthchecks go on: the link is not tried again, nor logged again, until it changes.
+    std::thread::sleep(PERIOD * 6);
+    assert!(all_but_bad());
+    let log = env.log();
+    let lines: Vec<&str> = log.lines().filter(|l| l.contains("bad0")).collect();
+    assert_eq!(lines.len(), 1, "{}", tail(&log, 20));
+    for part in [
+        "WARN",
+        "link not mirrored",
+        "'bad0'",
+        &bad,
+        "SA_AIS_ERR_INVALID_PARAM",
+    ] {
+        assert!(lines[0].contains(part), "{part} not in {}", lines[0]);
+    }
+    assert!(!log.contains("sync failed"), "{}", tail(&log, 20));
+    eprintln!("{}", lines[0]);
+    let asked = env
+        .events_named("imm-fault")
+        .iter()
+        .filter(|e| e.str("dn") == Some(bad.as_str()))
+        .count();
+    assert_eq!(asked, 1, "IMM was asked once");
+    // Renamed into a name IMM takes: mirrored within a period.
+    change_reaches_imm(&env, "renamed", || {
+        ip(&["link", "set", "bad0", "name", "fine0"])
+    });
+}
+
 /// Every link of the namespace as IMM should mirror it with `--all-types`.
 fn kernel_all_links() -> simenv::Table {
     common::ip_links()

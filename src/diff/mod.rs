@@ -23,6 +23,15 @@ pub enum Change {
     Delete(Dn),
 }
 
+impl Change {
+    /// The object it writes.
+    pub fn dn(&self) -> &Dn {
+        match self {
+            Change::Create(dn, _) | Change::Update(dn, _, _) | Change::Delete(dn) => dn,
+        }
+    }
+}
+
 /// Changes that turn `current` into `desired`: deletes first, then creates and updates,
 /// each in DN order. Unchanged objects produce nothing.
 pub fn diff(current: &BTreeMap<Dn, IfRecord>, desired: &BTreeMap<Dn, IfRecord>) -> Vec<Change> {

@@ -5,9 +5,10 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use super::Refused;
 use crate::model::{self, IfRecord};
 use crate::netlink::{Link, LinkFilter, LinkState, NotSeeded, SharedCache};
-use crate::osaf::{Dn, DnError};
+use crate::osaf::Dn;
 
 /// What IMM should hold for each changed link (`None`: nothing).
 pub(super) type Wanted = Vec<(u32, Option<(Dn, IfRecord)>)>;
@@ -80,14 +81,15 @@ impl Batch {
     }
 
     /// A full sync: what IMM should hold, and the links it cannot name.
-    pub fn desired(&self, n: &Naming) -> (BTreeMap<Dn, IfRecord>, Vec<DnError>) {
+    pub fn desired(&self, n: &Naming) -> (BTreeMap<Dn, IfRecord>, Vec<Refused>) {
         let links: Vec<Link> = self.all.iter().map(|(i, s)| s.to_link(*i)).collect();
-        model::desired(&links, n.filter, n.node, n.max_dn)
+        let (want, refused) = model::desired(&links, n.filter, n.node, n.max_dn);
+        (want, refused.into_iter().map(Refused::from).collect())
     }
 
     /// An incremental sync: what IMM should hold for each changed link, and the links it
     /// cannot name (they get no object, so an old one is deleted).
-    pub fn wanted(&self, n: &Naming) -> (Wanted, Vec<DnError>) {
+    pub fn wanted(&self, n: &Naming) -> (Wanted, Vec<Refused>) {
         let mut refused = Vec::new();
         let wanted = self
             .changed
@@ -98,7 +100,7 @@ impl Batch {
                     match link.and_then(|l| model::desired_one(&l, n.filter, n.node, n.max_dn)) {
                         Some(Ok(w)) => Some(w),
                         Some(Err(e)) => {
-                            refused.push(e);
+                            refused.push(e.into());
                             None
                         }
                         None => None,

@@ -32,6 +32,16 @@ pub struct NodeTarget {
     pub implementer: String,
 }
 
+/// What [`ImmSession::apply`] did.
+#[derive(Debug, PartialEq)]
+pub(crate) enum Applied {
+    /// Written as asked, in this many IMM writes.
+    Written(u64),
+    /// IMM refused the object (a create or update); the DN has no object now, and
+    /// `deleted` says the view held one, which was deleted.
+    Refused { error: Error, deleted: bool },
+}
+
 pub(crate) struct ImmSession {
     apis: Apis,
     target: NodeTarget,
@@ -179,25 +189,59 @@ impl ImmSession {
         self.view.as_ref().map(ImmView::objects)
     }
 
-    /// Writes one change and records it in the view. Returns the IMM writes it took.
-    pub fn apply(&mut self, change: &Change) -> Result<u64, Error> {
+    /// Writes one change and records it in the view. A create or update IMM refuses for a
+    /// reason of that object alone ([`super::refused`]) is no error: whatever IMM held for
+    /// that DN is deleted, so the link has no object, as one IMM cannot name.
+    pub fn apply(&mut self, change: &Change) -> Result<Applied, Error> {
         self.view()?;
-        let writes = match change {
-            Change::Create(dn, rec) => self.create_or_replace(dn, rec)?,
+        let written = match change {
+            Change::Create(dn, rec) => self.create_or_replace(dn, rec),
             Change::Update(dn, new, old) => match self.oi()?.update(dn, &new.changed_attrs(old)) {
-                Ok(()) => 1,
+                Ok(()) => Ok(1),
                 Err(e) if e.code() == Some(AisCode::NOT_EXIST) => {
-                    1 + self.create_or_replace(dn, new)?
+                    self.create_or_replace(dn, new).map(|w| w + 1)
                 }
-                Err(e) => return Err(e),
+                Err(e) => Err(e),
             },
-            Change::Delete(dn) => {
-                self.delete_if_present(dn)?;
-                1
-            }
+            Change::Delete(dn) => self.delete_if_present(dn).map(|()| 1),
         };
-        self.view.as_mut().expect("read above").apply(change);
-        Ok(writes)
+        let error = match written {
+            Ok(writes) => {
+                self.view.as_mut().expect("read above").apply(change);
+                return Ok(Applied::Written(writes));
+            }
+            Err(e) if !matches!(change, Change::Delete(_)) && self.refuses_object(&e)? => e,
+            Err(e) => return Err(e),
+        };
+        let dn = change.dn();
+        self.delete_if_present(dn)?;
+        let view = self.view.as_mut().expect("read above");
+        let deleted = view.get(dn).is_some();
+        view.remove(dn);
+        Ok(Applied::Refused { error, deleted })
+    }
+
+    /// Whether a create or update failed for a reason of its object alone (its name or
+    /// values), not of IMM or the node object. NOT_EXIST is the object's own only while the
+    /// node object exists; a node object that is gone is made again by the next sync.
+    fn refuses_object(&mut self, e: &Error) -> Result<bool, Error> {
+        Ok(match e.code() {
+            Some(AisCode::INVALID_PARAM | AisCode::NAME_TOO_LONG) => true,
+            Some(AisCode::NOT_EXIST) => {
+                let node = self.target.node_dn.clone();
+                let exists = self.connect()?.1.get(&node, Some(&[]))?.is_some();
+                if !exists {
+                    log::warn!("{node}: the node object is gone; it is made again");
+                    self.node_ready = false;
+                    self.live = false;
+                    self.view = None;
+                }
+                exists
+            }
+            Some(_) => false,
+            // Arguments the OpenSAF layer refuses before calling IMM.
+            None => matches!(e, Error::Invalid(_) | Error::Dn(_)),
+        })
     }
 
     /// Creates an interface object under the node object; if it already exists (an earlier

@@ -70,9 +70,12 @@ fn node_object_view_and_writes_survive_a_new_session() {
     assert_eq!(s.ensure_node(true).unwrap(), None);
     assert!(s.view().unwrap().is_empty());
     let create_a = Change::Create(a.clone(), rec("02:00:00:00:00:0a", 1));
-    assert_eq!(s.apply(&create_a).unwrap(), 1);
+    assert_eq!(s.apply(&create_a).unwrap(), Applied::Written(1));
     // A link without a MAC: created with macAddress "", as real IMM requires.
-    assert_eq!(s.apply(&Change::Create(b.clone(), rec("", 2))).unwrap(), 1);
+    assert_eq!(
+        s.apply(&Change::Create(b.clone(), rec("", 2))).unwrap(),
+        Applied::Written(1)
+    );
     assert_eq!(imm_mac_values(&sim, &b), no_mac());
     let counters = Counters {
         syncs: 5,
@@ -94,18 +97,21 @@ fn node_object_view_and_writes_survive_a_new_session() {
     // back, is one update of macAddress.
     let new_a = rec("02:00:00:00:00:0a", 9);
     let update = Change::Update(a.clone(), new_a.clone(), rec("02:00:00:00:00:0a", 1));
-    assert_eq!(s.apply(&update).unwrap(), 1);
+    assert_eq!(s.apply(&update).unwrap(), Applied::Written(1));
     let cleared = Change::Update(a.clone(), rec("", 9), new_a.clone());
-    assert_eq!(s.apply(&cleared).unwrap(), 1);
+    assert_eq!(s.apply(&cleared).unwrap(), Applied::Written(1));
     assert_eq!(imm_mac_values(&sim, &a), no_mac());
     assert_eq!(imm_view(&sim, &t)[&a], rec("", 9));
     let back = Change::Update(a.clone(), new_a.clone(), rec("", 9));
-    assert_eq!(s.apply(&back).unwrap(), 1);
+    assert_eq!(s.apply(&back).unwrap(), Applied::Written(1));
     assert_eq!(imm_view(&sim, &t)[&a], new_a);
     assert_eq!(Some(&imm_view(&sim, &t)), s.known_objects());
 
     // Deletes: present or not, the object is gone afterwards.
-    assert_eq!(s.apply(&Change::Delete(b.clone())).unwrap(), 1);
+    assert_eq!(
+        s.apply(&Change::Delete(b.clone())).unwrap(),
+        Applied::Written(1)
+    );
     s.delete_if_present(&b).unwrap();
     assert!(!imm_view(&sim, &t).contains_key(&b));
     s.delete_if_present(&t.node_dn).unwrap();
@@ -144,7 +150,7 @@ fn writes_repair_what_an_earlier_unknown_outcome_left() {
     s.view().unwrap();
     s.delete_if_present(&a).unwrap();
     let update = Change::Update(a.clone(), rec("", 4), rec("02:00:00:00:00:03", 3));
-    assert_eq!(s.apply(&update).unwrap(), 2);
+    assert_eq!(s.apply(&update).unwrap(), Applied::Written(2));
     assert_eq!(imm_mac_values(&sim, &a), no_mac());
     assert_eq!(imm_view(&sim, &t)[&a], rec("", 4));
     s.delete_if_present(&t.node_dn).unwrap();
@@ -175,7 +181,7 @@ fn bad_handle_makes_new_handles_with_the_implementer_and_rereads_imm() {
     // can be written), the node object is found again and the view re-read.
     assert_eq!(s.ensure_node(false).unwrap(), None);
     assert_eq!(s.view().unwrap().objects()[&a], rec("02:00:00:00:00:01", 1));
-    assert_eq!(s.apply(&update).unwrap(), 1);
+    assert_eq!(s.apply(&update).unwrap(), Applied::Written(1));
     assert_eq!(imm_view(&sim, &t)[&a].ifindex, 2);
     assert!(s.selection_fd().is_some());
 
@@ -183,6 +189,72 @@ fn bad_handle_makes_new_handles_with_the_implementer_and_rereads_imm() {
     // must give it up before a new handle can take it.
     s.handle_lost();
     assert_eq!(s.view().unwrap().objects()[&a].ifindex, 2);
+    s.delete_if_present(&t.node_dn).unwrap();
+}
+
+#[test]
+fn an_object_imm_refuses_is_left_without_one_and_a_missing_node_object_is_an_error() {
+    let sim = sim();
+    let t = target("unit-refuse", None);
+    let (bad, u) = (ifdn(&t, "bad"), ifdn(&t, "u"));
+    let mut s = session(&sim, &t);
+    s.ensure_node(false).unwrap();
+    s.update_node(&[]).unwrap();
+    let refuse = |op: &str, dn: &Dn, code: &str| {
+        sim.cli(&[
+            "fault",
+            "refuse",
+            "--op",
+            op,
+            "--dn",
+            dn.as_str(),
+            "--code",
+            code,
+        ]);
+    };
+    refuse("create", &bad, "7");
+    refuse("update", &u, "13");
+    let refused = |code: AisCode, call: &'static str, deleted: bool| Applied::Refused {
+        error: Error::Ais { call, code },
+        deleted,
+    };
+    let create = "saImmOiRtObjectCreate_2";
+    let update = "saImmOiRtObjectUpdate_2";
+    let create_bad = Change::Create(bad.clone(), rec("", 1));
+    assert_eq!(
+        s.apply(&create_bad).unwrap(),
+        refused(AisCode::INVALID_PARAM, create, false)
+    );
+    // A refused update: the object IMM held is deleted rather than left stale.
+    let create_u = Change::Create(u.clone(), rec("", 2));
+    assert_eq!(s.apply(&create_u).unwrap(), Applied::Written(1));
+    let update_u = Change::Update(u.clone(), rec("", 3), rec("", 2));
+    assert_eq!(
+        s.apply(&update_u).unwrap(),
+        refused(AisCode::NAME_TOO_LONG, update, true)
+    );
+    assert!(imm_view(&sim, &t).is_empty());
+    assert_eq!(Some(&imm_view(&sim, &t)), s.known_objects());
+    // The same when IMM held an object the view did not (a create that timed out but
+    // took): its create answers EXIST and the update is refused.
+    assert_eq!(s.create_or_replace(&u, &rec("", 2)).unwrap(), 1);
+    assert_eq!(
+        s.apply(&create_u).unwrap(),
+        refused(AisCode::NAME_TOO_LONG, update, false)
+    );
+    assert!(imm_view(&sim, &t).is_empty());
+    sim.cli(&["fault", "clear"]);
+    assert_eq!(s.apply(&create_bad).unwrap(), Applied::Written(1));
+
+    // NOT_EXIST because the node object is gone is about IMM, not the object: an error,
+    // and the next use makes the node object again (LIVE again) and re-reads the view.
+    s.delete_if_present(&t.node_dn).unwrap();
+    let e = s.apply(&create_u).unwrap_err();
+    assert_eq!(e.code(), Some(AisCode::NOT_EXIST), "{e}");
+    assert!(!s.view_known() && !s.is_live());
+    assert_eq!(s.ensure_node(false).unwrap(), Some(Counters::default()));
+    assert_eq!(s.apply(&create_u).unwrap(), Applied::Written(1));
+    assert_eq!(imm_view(&sim, &t).len(), 1);
     s.delete_if_present(&t.node_dn).unwrap();
 }
 

@@ -11,6 +11,8 @@
 //! - `imm_session`: one implementer's IMM handles, its view of the objects under one node
 //!   object, and the writes (create-or-replace, delete-if-present); the one BAD_HANDLE path.
 //! - `batch`: the links one sync took from the cache, and what IMM should hold for them.
+//! - `refused`: links that get no object (a name IMM cannot hold, or an object IMM refused),
+//!   skipped while the sync goes on with the others.
 //! - `counters`: the node object's cumulative counters.
 //! - `identity`: the node the worker writes for, resolved before its first write.
 //! - `membership_source`, `membership_task`: cluster membership (CLM) and acting for the
@@ -24,20 +26,23 @@ mod identity;
 mod imm_session;
 mod membership_source;
 mod membership_task;
+mod refused;
 mod requests;
 mod worker;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use crate::diff::Change;
 use crate::model::IfRecord;
 use crate::netlink::{LinkFilter, NotSeeded};
-use crate::osaf::{Dn, DnError, Error, RetryPolicy};
+use crate::osaf::{Dn, Error, RetryPolicy};
 
 pub use identity::NodeSpec;
 pub use imm_session::NodeTarget;
 pub use membership_source::{clm_connect, Connect, MembershipSource, View};
 pub use membership_task::MembershipSettings;
+pub use refused::Refused;
 pub use requests::{CsiAnswer, Request, Status, SyncHandle};
 pub use worker::ADMIN_OP_RESYNC;
 
@@ -64,9 +69,21 @@ pub struct SyncReport {
     pub deleted: Vec<Dn>,
     /// Interface objects IMM holds afterwards (filled only when a report callback is set).
     pub objects: BTreeMap<Dn, IfRecord>,
-    pub refused: Vec<DnError>,
+    /// Links that got no object: each is logged once, with the sync that handed it over.
+    pub refused: Vec<Refused>,
     pub writes: u64,
     pub took: Duration,
+}
+
+impl SyncReport {
+    /// Lists a change that was written.
+    fn record(&mut self, change: Change) {
+        match change {
+            Change::Create(dn, rec) => self.created.push((dn, rec)),
+            Change::Update(dn, rec, _) => self.updated.push((dn, rec)),
+            Change::Delete(dn) => self.deleted.push(dn),
+        }
+    }
 }
 
 #[derive(Debug)]

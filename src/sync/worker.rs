@@ -14,9 +14,9 @@ use crossbeam_channel::Receiver;
 
 use super::batch::{Batch, Naming};
 use super::counters::NodeCounters;
-use super::imm_session::ImmSession;
+use super::imm_session::{Applied, ImmSession};
 use super::membership_task::MembershipTask;
-use super::{NodeTarget, Request, Status, SyncError, SyncReport, SyncSettings};
+use super::{NodeTarget, Refused, Request, Status, SyncError, SyncReport, SyncSettings};
 use crate::diff::{diff, diff_incremental, Change};
 use crate::flag::{ChangeFlag, Pending};
 use crate::netlink::Monitor;
@@ -261,16 +261,20 @@ impl Worker {
         match result {
             Ok(mut report) => {
                 report.took = start.elapsed();
+                for r in &report.refused {
+                    log::warn!("link not mirrored: {r}");
+                }
                 self.status.syncs.fetch_add(1, Ordering::Relaxed);
                 if report.writes > 0 || self.batch.is_full() {
                     let n = self.batch.len();
                     log::info!(
-                        "{} sync, {n} link{}: {} created, {} updated, {} deleted, {} objects, {} IMM writes in {:?}",
+                        "{} sync, {n} link{}: {} created, {} updated, {} deleted, {} not mirrored, {} objects, {} IMM writes in {:?}",
                         if self.batch.is_full() { "full" } else { "incremental" },
                         if n == 1 { "" } else { "s" },
                         report.created.len(),
                         report.updated.len(),
                         report.deleted.len(),
+                        report.refused.len(),
                         self.session.known_objects().map_or(0, |v| v.len()),
                         report.writes,
                         report.took
@@ -328,9 +332,6 @@ impl Worker {
             let (wanted, refused) = self.batch.wanted(&naming);
             (diff_incremental(self.session.view()?, &wanted), refused)
         };
-        for e in &refused {
-            log::warn!("link not mirrored: {e}");
-        }
         let mut report = SyncReport {
             refused,
             ..Default::default()
@@ -339,13 +340,27 @@ impl Worker {
             if !self.status.active.load(Ordering::Acquire) {
                 return Err(SyncError::Deactivated);
             }
-            report.writes += self.session.apply(&ch)?;
-            self.counters.count(&ch);
-            match ch {
-                Change::Create(dn, rec) => report.created.push((dn, rec)),
-                Change::Update(dn, rec, _) => report.updated.push((dn, rec)),
-                Change::Delete(dn) => report.deleted.push(dn),
-            }
+            let written = match self.session.apply(&ch)? {
+                Applied::Written(writes) => {
+                    report.writes += writes;
+                    ch
+                }
+                Applied::Refused { error, deleted } => {
+                    // The delete of whatever IMM held for the DN.
+                    report.writes += 1;
+                    let dn = ch.dn().clone();
+                    report.refused.push(Refused::Imm {
+                        dn: dn.clone(),
+                        error,
+                    });
+                    if !deleted {
+                        continue;
+                    }
+                    Change::Delete(dn)
+                }
+            };
+            self.counters.count(&written);
+            report.record(written);
         }
         self.counters.sync_done();
         if report.writes > 0 || self.batch.is_full() || !self.session.is_live() {

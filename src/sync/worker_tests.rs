@@ -9,8 +9,7 @@
 
 use std::collections::BTreeMap;
 use std::process::{Command, Stdio};
-use std::sync::mpsc;
-use std::sync::Arc;
+use std::sync::{mpsc, Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -19,7 +18,7 @@ use crate::model::{self, IfRecord};
 use crate::netlink::{LinkFilter, Monitor, MonitorOptions, Snapshotter};
 use crate::osaf::Dn;
 use crate::sync::imm_session::tests::imm_view;
-use crate::sync::{NodeSpec, NodeTarget, Request, SyncHandle, SyncSettings};
+use crate::sync::{NodeSpec, NodeTarget, ReportFn, Request, SyncHandle, SyncSettings};
 use crate::sys::Doorbell;
 use crate::test_sim::{sim, Sim};
 
@@ -75,6 +74,11 @@ struct Rig {
 /// A private network namespace with `pairs` veth pairs, a monitor, and an active worker
 /// writing under node object `node`; returns once IMM mirrors the kernel.
 fn rig(node: &str, pairs: usize, opts: MonitorOptions) -> Rig {
+    rig_with(node, pairs, opts, None)
+}
+
+/// [`rig`] with a report callback.
+fn rig_with(node: &str, pairs: usize, opts: MonitorOptions, on_report: Option<ReportFn>) -> Rig {
     let ns = Netns::new();
     ns.ip_batch((0..pairs).map(|i| format!("link add {node}a{i} type veth peer name {node}b{i}")));
     let sim = sim();
@@ -97,7 +101,7 @@ fn rig(node: &str, pairs: usize, opts: MonitorOptions) -> Rig {
         filter: LinkFilter::default(),
         max_dn: 255,
         policy: sim.policy(),
-        on_report: None,
+        on_report,
         membership: None,
     };
     let wake = Arc::new(Doorbell::new().unwrap());
@@ -300,5 +304,77 @@ fn lost_notifications_during_a_sync_end_in_a_full_sync_from_the_new_seed() {
         s.dumps >= 2 && s.dumps == 1 + s.resyncs + s.resync_failures,
         "{s:?}"
     );
+    assert_eq!(rig.failed_syncs(), 0);
+}
+
+#[test]
+fn an_object_imm_refuses_is_reported_once_and_skipped_while_the_others_are_mirrored() {
+    let refused = Arc::new(Mutex::new(Vec::<String>::new()));
+    let seen = refused.clone();
+    let report: ReportFn = Box::new(move |r| {
+        let mut seen = seen.lock().unwrap();
+        seen.extend(r.refused.iter().map(ToString::to_string));
+    });
+    let rig = rig_with("poison", 2, MonitorOptions::default(), Some(report));
+    let refused = move || refused.lock().unwrap().clone();
+    let bad = Dn::child(Some(&rig.node), model::IF_RDN, b"poisonx", 255).unwrap();
+    let (dn, op) = (bad.as_str(), "create");
+    rig.sim
+        .cli(&["fault", "refuse", "--op", op, "--dn", dn, "--code", "7"]);
+    // IMM equals the kernel but for the refused link.
+    let all_but_bad = |r: &Rig| {
+        let mut kernel = r.kernel();
+        kernel.remove(&bad);
+        r.imm() == kernel
+    };
+    let mac_of = |r: &Rig, name: &str| {
+        let dn = Dn::child(Some(&r.node), model::IF_RDN, name.as_bytes(), 255).unwrap();
+        r.imm().get(&dn).map(|rec| rec.mac.clone())
+    };
+    rig.ns.ip_batch([
+        "link add poisonx type veth peer name poisony".to_string(),
+        "link set poisona0 address 02:00:00:00:99:01".to_string(),
+    ]);
+    rig.until(Duration::from_secs(10), "the others mirrored", |r| {
+        all_but_bad(r) && mac_of(r, "poisony").is_some()
+    });
+    // Later syncs mirror later changes and do not try the refused link again.
+    rig.ns
+        .ip_batch(["link set poisona1 address 02:00:00:00:99:02".to_string()]);
+    rig.until(Duration::from_secs(10), "a later change", |r| {
+        all_but_bad(r) && mac_of(r, "poisona1").as_deref() == Some("02:00:00:00:99:02")
+    });
+    for _ in 0..20 {
+        rig.healthcheck();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let once = refused();
+    assert_eq!(once.len(), 1, "{once:?}");
+    for part in ["'poisonx'", dn, "SA_AIS_ERR_INVALID_PARAM"] {
+        assert!(once[0].contains(part), "{part} not in {once:?}");
+    }
+    let asked = |dn: &str| {
+        let faults = rig.sim.events_named("imm-fault");
+        faults.iter().filter(|e| e.str("dn") == Some(dn)).count()
+    };
+    assert_eq!(asked(dn), 1, "IMM was asked once");
+    assert_eq!(rig.failed_syncs(), 0);
+
+    // A change makes it acceptable: mirrored at once.
+    rig.ns
+        .ip_batch(["link set poisonx name poisonz".to_string()]);
+    rig.converge(Duration::from_secs(10), "renamed");
+    // A change makes it refused again: tried, reported, its old object deleted.
+    rig.ns
+        .ip_batch(["link set poisonz name poisonx".to_string()]);
+    rig.until(Duration::from_secs(10), "refused again", |r| {
+        all_but_bad(r) && mac_of(r, "poisonz").is_none()
+    });
+    assert_eq!((refused().len(), asked(dn)), (2, 2));
+    // A full sync tries it again: now accepted.
+    rig.sim.cli(&["fault", "clear"]);
+    rig.flag.raise_resync();
+    rig.converge(Duration::from_secs(10), "full sync");
+    assert_eq!(refused().len(), 2);
     assert_eq!(rig.failed_syncs(), 0);
 }
