@@ -16,10 +16,10 @@ pub const GRACE: Duration = Duration::from_secs(5);
 /// The act itself (measured under 0.1 s) and a sync the worker may be busy with.
 pub const ACT: Duration = Duration::from_secs(1);
 /// CLM reports a `docker kill`ed node gone within this: its connections close with it
-/// (measured 0.1-0.5 s; for the active controller, once the standby's CLM is active).
+/// (measured 0.2-0.3 s; for the active controller 0.5-1.0 s, once the standby's CLM is active).
 pub const KILL_NOTICED: Duration = Duration::from_secs(1);
 /// CLM reports a node cut off the network gone within this: OpenSAF's transport notices by
-/// TCP keepalive (dtmd.conf: 2 s idle, then 2 probes 1 s apart; measured 2.8 s).
+/// TCP keepalive (dtmd.conf: 2 s idle, then 2 probes 1 s apart; measured 1.7-2.8 s).
 pub const SILENT_NOTICED: Duration = Duration::from_secs(4);
 /// A payload started again (`docker start`) is LIVE and mirrored within this; the node's
 /// boot, OpenSAF's start and AMF's instantiation included (README: Bounds).
