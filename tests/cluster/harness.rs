@@ -256,6 +256,37 @@ impl Cluster {
             .map(str::to_string)
     }
 
+    /// Several attributes of one object in one read: (name, value as `immlist -a` prints it).
+    pub fn attrs(
+        &self,
+        on: &str,
+        dn: &str,
+        names: &[&str],
+    ) -> Result<Vec<(String, String)>, String> {
+        let args: String = names.iter().map(|a| format!(" -a {a}")).collect();
+        let out = self.sh(on, &format!("immlist{args} '{dn}'"))?;
+        let mut got: Vec<(String, String)> = out
+            .lines()
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        got.sort();
+        Ok(got)
+    }
+
+    /// The interface objects, read on `on`, whose `macAddress` is `mac`.
+    pub fn claims(&self, on: &str, mac: &str) -> Result<Vec<String>, String> {
+        let out = self.sh(
+            on,
+            &format!(
+                "for o in $(immfind -c MacSyncInterface); do \
+                   immlist -a macAddress \"$o\" 2>/dev/null | grep -qix 'macAddress={mac}' && echo \"$o\"; \
+                 done; true"
+            ),
+        )?;
+        Ok(out.lines().map(str::to_string).collect())
+    }
+
     /// The pid of the running macsync on `node` (from macsync-clc's pid file), if it runs.
     pub fn macsync_pid(&self, node: &str) -> Option<u32> {
         self.sh(

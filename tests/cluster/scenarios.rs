@@ -4,7 +4,9 @@
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
+use crate::departure::{self, departure, fmt_times, returned, seen, ACT, GRACE, KILL_NOTICED};
 use crate::harness::{comp, other, su, Cluster, Node, NODES, PAYLOAD, PERIOD, SLACK};
+use crate::probe::{now, Probe};
 use crate::scenario;
 use crate::Scenario;
 
@@ -29,7 +31,10 @@ pub const FRESH: &[Scenario] = &[
         "controller_failover_loses_no_payload_change",
         controller_failover,
     ),
-    ("payload_loss_and_return_converge", payload_loss),
+    (
+        "departed_payload_is_marked_and_returns_live",
+        departure::departed_payload,
+    ),
     ("partitioned_payload_converges_after_reconnect", partition),
 ];
 
@@ -62,7 +67,7 @@ pub fn reset(c: &Cluster) -> Result<(), String> {
     Ok(())
 }
 
-fn ensure(cond: bool, why: impl FnOnce() -> String) -> Result<(), String> {
+pub fn ensure(cond: bool, why: impl FnOnce() -> String) -> Result<(), String> {
     if cond {
         Ok(())
     } else {
@@ -114,9 +119,26 @@ fn own_links(c: &Cluster) -> Result<(), String> {
     ensure(sync_nodes == amf_nodes, || {
         format!("MacSyncNode objects {sync_nodes:?}, AMF nodes {amf_nodes:?}")
     })?;
+    // The containers' host names are not the node names: the names come from AMF.
+    let mut hosts = Vec::new();
+    for n in NODES {
+        let host = c.sh(n, "hostname")?.trim().to_string();
+        ensure(host != n, || format!("{n}'s host name is its node name"))?;
+        c.sh(
+            n,
+            &format!(
+                "grep -F \"node name '{n}' from saAmfSUHostedByNode of {}\" \
+                 /opt/opensaf/var/log/opensaf/macsync-{n}.log",
+                su(n)
+            ),
+        )
+        .map_err(|e| format!("macsync on {n} did not take its name from AMF: {e}"))?;
+        hosts.push(format!("{n} on host {host}"));
+    }
     println!(
-        "  every node mirrors its own {} links, read on each of the 3 nodes",
-        expected.len() / 3
+        "  every node mirrors its own {} links, read on each of the 3 nodes; names from AMF: {}",
+        expected.len() / 3,
+        hosts.join(", ")
     );
     Ok(())
 }
@@ -252,7 +274,9 @@ fn wait_node_back(
 
 /// 3. Kill the active controller: the standby takes over; no change on PL-3 made before,
 ///    during or after the failover is lost; macsync on PL-3 is not restarted. The killed
-///    controller comes back and its macsync reconciles with what IMM kept of it.
+///    controller is a departed node too: a survivor marks it DEPARTED (its interface objects
+///    deleted) and the standby's objects do not move. It comes back and is LIVE again, its
+///    macsync mirroring what it has now.
 fn controller_failover(c: &Cluster) -> Result<(), String> {
     let active = c.active_controller("SC-1").ok_or("no ACTIVE controller")?;
     let standby = other(active);
@@ -262,10 +286,17 @@ fn controller_failover(c: &Cluster) -> Result<(), String> {
     let restarts = c.attr(standby, &comp(PAYLOAD), "saAmfCompRestartCount");
     c.ip(PAYLOAD, "link add fa0 type veth peer name fa1")?;
     c.wait_mirrored(PAYLOAD, standby, PERIOD + SLACK)?;
-    // A link that vanishes with the controller: IMM keeps it until that node's macsync returns.
+    // A link that vanishes with the controller: it goes from IMM with the controller's other
+    // objects when a survivor marks it DEPARTED, and is not recreated when it returns.
     c.ip(active, "link add gone0 type veth peer name gone1")?;
     c.wait_mirrored(active, standby, PERIOD + SLACK)?;
+    let standby_was = seen(c, standby, PAYLOAD, &departure::NO_CHURN)?;
+    let probes = [standby, PAYLOAD]
+        .into_iter()
+        .map(|on| Probe::start(c, on, active, 240))
+        .collect::<Result<Vec<_>, _>>()?;
 
+    let t_kill = now();
     c.kill_node(active)?;
     // Changes on PL-3 while the standby takes over: a new MAC on fa0 each round until the
     // standby is ACTIVE (the first one before the takeover can have been seen).
@@ -299,70 +330,54 @@ fn controller_failover(c: &Cluster) -> Result<(), String> {
         "  {active} killed; {standby} ACTIVE after {takeover:.1?} ({during} MAC changes on PL-3 meanwhile); \
          PL-3 mirrored {converged:.1?} later, same macsync, restart count {restarts_after:?}"
     );
+    // CLM itself fails over: the departure is reported once the standby's CLM is active.
+    let bound = takeover + KILL_NOTICED + GRACE + ACT;
+    let deps = departure(c, &probes, t_kill, bound, &[standby, PAYLOAD])?;
+    let standby_now = seen(c, standby, PAYLOAD, &departure::NO_CHURN)?;
+    ensure(standby_now == standby_was, || {
+        format!("{standby}'s objects moved in the failover:\n before {standby_was:?}\n after  {standby_now:?}")
+    })?;
+    for d in &deps {
+        println!("  {active} killed; {d}");
+    }
 
+    let t_start = now();
     c.start_node(active)?;
     let back = wait_node_back(c, active, standby, Duration::from_secs(120))?;
+    let live = returned(c, &probes, t_start, Duration::from_secs(150))?;
     let rec = c.wait_mirrored(active, standby, Duration::from_secs(30))?;
     c.wait_mirrored(active, active, Duration::from_secs(10))?;
     c.wait_mirrored(PAYLOAD, active, Duration::from_secs(10))?;
     let imm = c.imm_links(active, standby)?.unwrap_or_default();
     ensure(!imm.contains_key("gone0"), || {
-        format!("{active}'s gone0 is still in IMM: {imm:?}")
+        format!("{active}'s gone0 is in IMM again: {imm:?}")
     })?;
     println!(
-        "  {active} back in {back:.1?}; its macsync reconciled {rec:.1?} later (gone0 deleted)"
+        "  {active} back in {back:.1?}; LIVE again {} s after docker start (read on {standby}, PL-3), \
+         mirrored {rec:.1?} after it was back (gone0 not recreated)",
+        fmt_times(&live)
     );
     Ok(())
 }
 
-/// 4. PL-3 is lost and returns with other links (those made before are gone with its network
-///    namespace, eth0 is new, one more is added at boot): IMM converges.
-fn payload_loss(c: &Cluster) -> Result<(), String> {
-    c.ip(PAYLOAD, "link add pa0 type veth peer name pa1")?;
-    c.wait_mirrored(PAYLOAD, "SC-1", PERIOD + SLACK)?;
-    c.kill_node(PAYLOAD)?;
-    let lost = c.wait_for("PL-3 DISABLED", Duration::from_secs(30), || {
-        !c.node_enabled(PAYLOAD, "SC-1")
-    })?;
-    std::thread::sleep(Duration::from_secs(10));
-    let meanwhile = c.sh(
-        "SC-1",
-        "immfind -c MacSyncInterface macSyncNodeId=PL-3 2>&1; \
-        immlist -a SaImmAttrImplementerName macSyncNodeId=PL-3 2>&1",
-    )?;
-    println!(
-        "  PL-3 DISABLED {lost:.1?} after the kill; 10 s later IMM shows:\n{}",
-        indent(&meanwhile)
-    );
-    let t0 = Instant::now();
-    c.start_node(PAYLOAD)?;
-    c.wait_for("a shell on PL-3", Duration::from_secs(10), || {
-        c.ip(PAYLOAD, "link add pn0 type veth peer name pn1")
-            .is_ok()
-    })?;
-    let back = wait_node_back(c, PAYLOAD, "SC-1", Duration::from_secs(120))?;
-    c.wait_mirrored(PAYLOAD, "SC-1", Duration::from_secs(30))?;
-    c.wait_mirrored(PAYLOAD, "SC-2", Duration::from_secs(10))?;
-    let imm = c.imm_links(PAYLOAD, "SC-1")?.unwrap_or_default();
-    ensure(imm.contains_key("pn0") && !imm.contains_key("pa0"), || {
-        format!("IMM: {imm:?}")
-    })?;
-    println!(
-        "  PL-3 back in {back:.1?}, mirrored {:.1?} after its start",
-        t0.elapsed()
-    );
-    Ok(())
-}
-
-/// 6. PL-3 cut off the network and reconnected: whatever OpenSAF does to it, IMM converges.
+/// 6. PL-3 cut off the network and reconnected: the survivors mark it DEPARTED within the
+///    bound of a silent loss; whatever OpenSAF does to it, IMM converges and it is LIVE again.
 fn partition(c: &Cluster) -> Result<(), String> {
     c.ip(PAYLOAD, "link add pp0 type veth peer name pp1")?;
     c.wait_mirrored(PAYLOAD, "SC-1", PERIOD + SLACK)?;
     let restarts = c.restart_count(PAYLOAD);
+    let survivors = ["SC-1", "SC-2"];
+    let probes = survivors
+        .into_iter()
+        .map(|on| Probe::start(c, on, PAYLOAD, 300))
+        .collect::<Result<Vec<_>, _>>()?;
+    let t_cut = now();
     c.set_connected(PAYLOAD, false)?;
     let lost = c.wait_for("PL-3 DISABLED", Duration::from_secs(30), || {
         !c.node_enabled(PAYLOAD, "SC-1")
     })?;
+    let bound = GRACE + ACT + departure::SILENT_NOTICED;
+    let deps = departure(c, &probes, t_cut, bound, &survivors)?;
     // OpenSAF fences the isolated node (opensaf_reboot), which here ends the container.
     let fenced = c
         .wait_for("PL-3 rebooted", Duration::from_secs(60), || {
@@ -371,22 +386,21 @@ fn partition(c: &Cluster) -> Result<(), String> {
         .map(|t| format!("rebooted {:.1?} later", t))
         .unwrap_or_else(|_| "not rebooted within 60 s".into());
     let t0 = Instant::now();
+    let t_reconnect = now();
     c.set_connected(PAYLOAD, true)?;
     let back = wait_node_back(c, PAYLOAD, "SC-1", Duration::from_secs(180))?;
+    let live = returned(c, &probes, t_reconnect, Duration::from_secs(180))?;
     c.wait_mirrored(PAYLOAD, "SC-1", Duration::from_secs(30))?;
     c.wait_mirrored(PAYLOAD, "SC-2", Duration::from_secs(10))?;
     c.wait_mirrored(PAYLOAD, PAYLOAD, Duration::from_secs(10))?;
+    for d in &deps {
+        println!("  PL-3 cut off; {d}");
+    }
     println!(
         "  PL-3 DISABLED {lost:.1?} after the cut, {fenced}; after reconnecting: back in {back:.1?}, \
-         mirrored {:.1?} after the reconnect",
+         LIVE again {} s, mirrored {:.1?} after the reconnect",
+        fmt_times(&live),
         t0.elapsed()
     );
     Ok(())
-}
-
-fn indent(s: &str) -> String {
-    s.lines()
-        .map(|l| format!("    {l}"))
-        .collect::<Vec<_>>()
-        .join("\n")
 }
