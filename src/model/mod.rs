@@ -10,8 +10,8 @@ mod node;
 
 pub use interface::{desired, desired_one, IfRecord, ATTR_IFINDEX, ATTR_MAC, ATTR_OPER};
 pub use node::{
-    node_create_attrs, Counters, MirrorState, NodeState, ATTR_LAST_SYNC, ATTR_STATE, ATTR_STATE_BY,
-    ATTR_STATE_TIME, COUNTER_ATTRS, NODE_STATE_ATTRS,
+    node_create_attrs, not_synced_attrs, Counters, MirrorState, NodeState, ATTR_LAST_SYNC,
+    ATTR_STATE, ATTR_STATE_BY, ATTR_STATE_TIME, COUNTER_ATTRS, NODE_STATE_ATTRS,
 };
 
 use crate::osaf::{Attr, AttrValue, Dn, DnError};

@@ -48,12 +48,23 @@ impl MirrorState {
     /// The attributes of a node object's state write: the state, when (ns since the epoch)
     /// and which node's macsync wrote it.
     pub fn attrs(self, time_ns: i64, by: &str) -> Vec<Attr> {
-        vec![
-            Attr::one(ATTR_STATE, AttrValue::U32(self as u32)),
-            Attr::one(ATTR_STATE_TIME, AttrValue::Time(time_ns)),
-            Attr::one(ATTR_STATE_BY, AttrValue::Str(by.to_string())),
-        ]
+        state_attrs(self as u32, time_ns, by)
     }
+}
+
+/// A state write saying `mirrorState` 0 (not current): a macsync that has just set its
+/// implementer name and has not synced yet. IMM would otherwise show again the state cached
+/// from the name's previous holder (LIVE of a dead process) with the new holder's name.
+pub fn not_synced_attrs(time_ns: i64, by: &str) -> Vec<Attr> {
+    state_attrs(0, time_ns, by)
+}
+
+fn state_attrs(state: u32, time_ns: i64, by: &str) -> Vec<Attr> {
+    vec![
+        Attr::one(ATTR_STATE, AttrValue::U32(state)),
+        Attr::one(ATTR_STATE_TIME, AttrValue::Time(time_ns)),
+        Attr::one(ATTR_STATE_BY, AttrValue::Str(by.to_string())),
+    ]
 }
 
 /// A node object's state as IMM returned it (attributes [`NODE_STATE_ATTRS`]).
@@ -200,6 +211,10 @@ mod tests {
         }
         assert_eq!(MirrorState::from_u32(0), None);
         assert_eq!(MirrorState::from_u32(4), None);
+        let a = not_synced_attrs(7, "SC-1");
+        assert_eq!(a[0], Attr::one(ATTR_STATE, AttrValue::U32(0)));
+        assert_eq!(NodeState::from_attrs(&a).state, None, "0: not current");
+        assert_eq!(NodeState::from_attrs(&a).by, "SC-1");
         let a = MirrorState::Departed.attrs(42, "SC-2");
         assert_eq!(a[0], Attr::one(ATTR_STATE, AttrValue::U32(3)));
         assert_eq!(a[1], Attr::one(ATTR_STATE_TIME, AttrValue::Time(42)));

@@ -8,9 +8,11 @@
 //! the name is set again: when only the OM handle died, the OI handle still holds the name,
 //! and setting it on a second handle would be refused (EXIST) until that one is gone.
 //!
-//! The node object's `mirrorState` follows the session: LIVE with the first counters update
-//! after the implementer name was set (the end of a sync that made IMM match the kernel),
-//! STOPPED by [`ImmSession::write_stopped`] when the writes stop on purpose.
+//! The node object's `mirrorState` follows the session: 0 (not current) as soon as the
+//! implementer name is set, LIVE with the first counters update after that (the end of a sync
+//! that made IMM match the kernel), STOPPED by [`ImmSession::write_stopped`] when the writes
+//! stop on purpose. The 0 comes first because IMM, once the name is set again, shows what the
+//! object said under its previous holder: a dead process's LIVE, now with a live name.
 
 use std::collections::BTreeMap;
 use std::os::fd::RawFd;
@@ -53,9 +55,18 @@ pub(crate) struct ImmSession {
     /// What IMM holds under the node object, as far as this session knows.
     view: Option<ImmView>,
     node_ready: bool,
-    /// This session wrote LIVE on the node object since it set the implementer name, and
-    /// not STOPPED since.
-    live: bool,
+    said: Said,
+}
+
+/// What the node object says through the current OI handle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Said {
+    /// No handle holds the implementer name.
+    Nothing,
+    /// 0, not current: written right after the name was set (or created so).
+    NotSynced,
+    Live,
+    Stopped,
 }
 
 impl ImmSession {
@@ -70,7 +81,7 @@ impl ImmSession {
             om: None,
             view: None,
             node_ready: false,
-            live: false,
+            said: Said::Nothing,
         }
     }
 
@@ -81,7 +92,7 @@ impl ImmSession {
         self.om = None;
         self.view = None;
         self.node_ready = false;
-        self.live = false;
+        self.said = Said::Nothing;
     }
 
     /// The outcome of a write is unknown (TIMEOUT), or a full resync was asked for: the
@@ -107,13 +118,18 @@ impl ImmSession {
         Ok(self.connect()?.0)
     }
 
-    /// OI handle with the implementer name set, and an OM handle.
+    /// OI handle with the implementer name set (and the node object saying 0, see the module
+    /// documentation), and an OM handle. A handle whose 0 could not be written is dropped,
+    /// letting go of the name, so no stale LIVE stays visible under it.
     pub fn connect(&mut self) -> Result<(&ImmOi, &ImmOm), Error> {
         if self.oi.is_none() {
             let mut oi = ImmOi::initialize(self.apis.imm_oi, self.admin_ops, self.policy.clone())?;
             oi.implementer_set(&self.target.implementer)?;
+            write_not_synced(&oi, &self.target.node_dn)?;
             self.oi = Some(oi);
             self.view = None;
+            self.node_ready = false;
+            self.said = Said::NotSynced;
         }
         if self.om.is_none() {
             self.om = Some(ImmOm::initialize(
@@ -136,7 +152,12 @@ impl ImmSession {
             return Ok(None);
         }
         let target = self.target.clone();
-        let (oi, om) = self.connect()?;
+        let (oi, om) = match self.connect() {
+            Err(e) if e.code() == Some(AisCode::BAD_OPERATION) => {
+                return Err(SyncError::Fatal(foreign_owner(&target, &e)))
+            }
+            r => r?,
+        };
         let node = &target.node_dn;
         let attrs = model::node_create_attrs(node);
         let found = match oi.create(model::NODE_CLASS, target.parent.as_ref(), &attrs) {
@@ -233,7 +254,7 @@ impl ImmSession {
                 if !exists {
                     log::warn!("{node}: the node object is gone; it is made again");
                     self.node_ready = false;
-                    self.live = false;
+                    self.said = Said::NotSynced;
                     self.view = None;
                 }
                 exists
@@ -281,20 +302,28 @@ impl ImmSession {
     pub fn update_node(&mut self, attrs: &[Attr]) -> Result<(), Error> {
         let node = self.target.node_dn.clone();
         let mut attrs = attrs.to_vec();
-        if !self.live {
+        let live = self.is_live();
+        if !live {
             attrs.extend(MirrorState::Live.attrs(model::now_ns(), &node.rdn_value()));
         }
         self.oi()?.update(&node, &attrs)?;
-        if !self.live {
+        if !live {
             log::info!("{node}: mirrorState LIVE");
-            self.live = true;
+            self.said = Said::Live;
         }
         Ok(())
     }
 
     /// Whether the node object says LIVE through this session.
     pub fn is_live(&self) -> bool {
-        self.live
+        self.said == Said::Live
+    }
+
+    /// Whether this session holds the implementer name and the node object does not say
+    /// STOPPED through it yet: the writes stopping must be shown (LIVE, or 0 before the
+    /// first sync, must not stay under a name that is still held).
+    pub fn stop_due(&self) -> bool {
+        matches!(self.said, Said::NotSynced | Said::Live)
     }
 
     /// Writes STOPPED on the node object: one IMM call, no retries (the caller is about to
@@ -309,10 +338,33 @@ impl ImmSession {
             oi.replace_policy(saved);
             written?;
             log::info!("{node}: mirrorState STOPPED");
+            self.said = Said::Stopped;
         }
-        self.live = false;
         Ok(())
     }
+}
+
+/// Makes the node object say 0 (not synced yet) on a handle that has just set the name.
+/// An object that does not exist yet is created with 0 ([`ImmSession::ensure_node`]).
+fn write_not_synced(oi: &ImmOi, node: &Dn) -> Result<(), Error> {
+    match oi.update(
+        node,
+        &model::not_synced_attrs(model::now_ns(), &node.rdn_value()),
+    ) {
+        Ok(()) => {
+            log::info!("{node}: mirrorState 0 (implementer name set, not synced yet)");
+            Ok(())
+        }
+        Err(e) if e.code() == Some(AisCode::NOT_EXIST) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+fn foreign_owner(target: &NodeTarget, e: &Error) -> String {
+    format!(
+        "{} is owned by another implementer than {} ({e})",
+        target.node_dn, target.implementer
+    )
 }
 
 /// Why IMM refused to create the node object. Configuration it cannot take (an unknown
@@ -330,10 +382,7 @@ fn refusal(target: &NodeTarget, om: &ImmOm, e: Error) -> Result<SyncError, Error
                 model::NODE_CLASS
             ),
         },
-        Some(AisCode::BAD_OPERATION) => format!(
-            "{node} is owned by another implementer than {} ({e})",
-            target.implementer
-        ),
+        Some(AisCode::BAD_OPERATION) => foreign_owner(target, &e),
         Some(AisCode::INVALID_PARAM) | Some(AisCode::NAME_TOO_LONG) => {
             format!("IMM refuses the node object {node}: {e}")
         }

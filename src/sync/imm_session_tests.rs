@@ -192,6 +192,98 @@ fn bad_handle_makes_new_handles_with_the_implementer_and_rereads_imm() {
     s.delete_if_present(&t.node_dn).unwrap();
 }
 
+/// The node object's raw `mirrorState` (None: `<Empty>`) and how a reader takes it.
+fn node_state(sim: &Sim, t: &NodeTarget) -> (Option<u64>, model::NodeState) {
+    let om = ImmOm::initialize(sim.apis().imm_om, sim.apis().imm_oi, sim.policy()).unwrap();
+    let o = om.get(&t.node_dn, Some(&model::NODE_STATE_ATTRS));
+    let attrs = o.unwrap().unwrap().attrs;
+    let raw = attrs
+        .iter()
+        .find(|a| a.name == model::ATTR_STATE)
+        .and_then(|a| a.values.first())
+        .and_then(AttrValue::as_u64);
+    (raw, model::NodeState::from_attrs(&attrs))
+}
+
+#[test]
+fn a_new_implementer_shows_not_synced_until_its_first_sync() {
+    let sim = sim();
+    let node = "unit-not-synced";
+    let t = target(node, None);
+    let mut a = session(&sim, &t);
+    a.ensure_node(true).unwrap();
+    a.update_node(&[]).unwrap();
+    assert!(node_state(&sim, &t).1.is_current(node));
+    let before = model::now_ns();
+    // Its process ends (the name let go), and a new one sets the name: IMM would show the
+    // cached LIVE again with the new name, before anything is synced.
+    drop(a);
+    let mut b = session(&sim, &t);
+    assert!(!b.stop_due());
+    assert!(b.ensure_node(true).unwrap().is_some());
+    let (raw, state) = node_state(&sim, &t);
+    assert_eq!(raw, Some(0), "{state:?}");
+    assert!(!state.is_current(node), "{state:?}");
+    assert_eq!(
+        (state.by.as_str(), state.implementer.as_str()),
+        (node, "macsync-unit-not-synced")
+    );
+    assert!(state.time_ns >= before);
+    assert!(
+        b.stop_due() && !b.is_live(),
+        "the name is held, STOPPED not written"
+    );
+    b.update_node(&[]).unwrap();
+    assert!(node_state(&sim, &t).1.is_current(node));
+
+    // The same after BAD_HANDLE: the new handle sets the name again and says 0 first.
+    sim.cli(&["fault", "bad-handle"]);
+    assert!(b.update_node(&[]).unwrap_err().is_bad_handle());
+    b.handle_lost();
+    assert!(!b.stop_due());
+    b.ensure_node(false).unwrap();
+    let (raw, state) = node_state(&sim, &t);
+    assert_eq!(raw, Some(0), "{state:?}");
+    assert_eq!(state.implementer, "macsync-unit-not-synced");
+    b.update_node(&[]).unwrap();
+    assert!(b.is_live() && node_state(&sim, &t).1.is_current(node));
+    b.write_stopped().unwrap();
+    assert!(!b.stop_due(), "STOPPED is written once");
+    b.delete_if_present(&t.node_dn).unwrap();
+}
+
+#[test]
+fn a_node_object_of_another_implementer_is_one_fatal_line_and_no_name_is_kept() {
+    let sim = sim();
+    let t = target("unit-foreign", None);
+    let mut owner = session(&sim, &t);
+    owner.ensure_node(false).unwrap();
+    owner.update_node(&[]).unwrap();
+    let other = NodeTarget {
+        implementer: "macsync-unit-foreign-other".into(),
+        ..t.clone()
+    };
+    let mut s = session(&sim, &other);
+    match s.ensure_node(true) {
+        Err(SyncError::Fatal(line)) => assert!(
+            line.starts_with(
+                "macSyncNodeId=unit-foreign is owned by another implementer than macsync-unit-foreign-other"
+            ),
+            "{line}"
+        ),
+        r => panic!("{r:?}"),
+    }
+    // The 0 could not be written: the handle went, and the name with it.
+    assert_eq!(s.selection_fd(), None);
+    let mut probe = ImmOi::initialize(sim.apis().imm_oi, false, RetryPolicy::none()).unwrap();
+    probe.implementer_set(&other.implementer).unwrap();
+    assert!(
+        node_state(&sim, &t).1.is_current("unit-foreign"),
+        "left alone"
+    );
+    owner.delete_if_present(&t.node_dn).unwrap();
+}
+
 #[test]
 fn an_object_imm_refuses_is_left_without_one_and_a_missing_node_object_is_an_error() {
     let sim = sim();

@@ -19,9 +19,10 @@ impl Worker {
     /// node object says STOPPED, in one IMM call without retries, made only while the AMF
     /// thread's own answer is at least [`STOPPED_WRITE_MIN`] away. When it cannot be
     /// written, the implementer name is let go instead, so IMM shows the objects detached
-    /// (not current) rather than LIVE.
+    /// (not current) rather than LIVE. Also before the first sync is done (the name held,
+    /// the object saying 0), so a locked node never reads as maintained.
     pub(super) fn withdraw(&mut self, answer: Option<&CsiAnswer>) {
-        if !self.session.is_live() {
+        if !self.session.stop_due() {
             return;
         }
         let in_time = answer.is_none_or(|a| {
@@ -70,3 +71,7 @@ impl Worker {
         }
     }
 }
+
+#[cfg(all(test, feature = "sim"))]
+#[path = "stop_and_membership_tests.rs"]
+mod tests;
