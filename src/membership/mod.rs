@@ -12,8 +12,8 @@
 //! implementer name `macsync-<node>`, deletes its interface objects, writes `mirrorState` =
 //! DEPARTED (with the time and its own node name) and keeps holding the name, so the mark
 //! stays readable, until the node rejoins (then its own macsync takes the name over) or the
-//! survivor stops (then the node object reads `<Empty>` again and the next survivor to read
-//! IMM marks it again). Only CLM departure leads there: a macsync restart or a controller
+//! survivor stops, leaves the cluster or loses track of membership (then the node object
+//! reads `<Empty>` again and the next survivor to read IMM marks it again). Only CLM departure leads there: a macsync restart or a controller
 //! failover changes no membership, so it deletes nothing.
 //!
 //! [`Planner`] decides when, from CLM membership, what IMM holds and the time; it makes no

@@ -166,7 +166,9 @@ impl MembershipTask {
     }
 
     /// Tracking is over (`out`: this node is not a member, `why`): membership is unknown
-    /// until a new source gives a view.
+    /// until a new source gives a view. The departed nodes' names this macsync holds are let
+    /// go: it can no longer see them rejoin, and their own macsync must be able to take them
+    /// when they do (a survivor still in the cluster marks them again).
     fn lost(&mut self, out: bool, why: &str) {
         if out && !self.out {
             log::warn!("this node is not a cluster member ({why}): no IMM writes until it is");
@@ -175,6 +177,12 @@ impl MembershipTask {
         self.source = None;
         self.planner.clm_lost();
         self.reconnect_at = Some(Instant::now() + RECONNECT);
+        if let Some(acting) = self.acting.take() {
+            let held: Vec<&str> = acting.held().collect();
+            if !held.is_empty() {
+                log::info!("membership unknown: implementer names of {held:?} let go");
+            }
+        }
     }
 
     fn dispatch(&mut self) {
@@ -244,6 +252,10 @@ impl MembershipTask {
             }
         }
         for due in self.planner.due(now) {
+            if self.source.is_none() {
+                // Membership was lost during an earlier attempt: nobody is acted for now.
+                break;
+            }
             let outcome = match self.attempt(&due.node) {
                 Ok(acted) => {
                     match &acted {

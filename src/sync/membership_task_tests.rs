@@ -143,8 +143,18 @@ fn node_with_links(sim: &Sim, parent: &Dn, node: &str) -> Dn {
 }
 
 fn task(sim: &Sim, me: &str, parent: &Dn, connect: Connect) -> MembershipTask {
+    task_with_grace(sim, me, parent, connect, Duration::ZERO)
+}
+
+fn task_with_grace(
+    sim: &Sim,
+    me: &str,
+    parent: &Dn,
+    connect: Connect,
+    grace: Duration,
+) -> MembershipTask {
     let settings = MembershipSettings {
-        grace: Duration::ZERO,
+        grace,
         stagger: Duration::ZERO,
         connect,
     };
@@ -297,4 +307,68 @@ fn lost_tracking_acts_for_nobody_until_a_new_view() {
     // The new source's first view has no D: D is found in IMM, not a member, acted for.
     assert_eq!(read(&sim, &d).state, Some(MirrorState::Departed));
     assert_eq!(read(&sim, &d).interfaces, 0);
+}
+
+#[test]
+fn held_marks_are_let_go_when_this_node_is_out_or_membership_is_unknown() {
+    let sim = sim();
+    let parent = parent(&sim);
+    for (i, cut) in ["this node out", "membership unknown"]
+        .into_iter()
+        .enumerate()
+    {
+        let e = format!("unit-mE{i}");
+        let dn = node_with_links(&sim, &parent, &e);
+        let fake = FakeClm::new(&["unit-mA", &e]);
+        let mut t = task(&sim, "unit-mA", &parent, fake.connect("unit-mA"));
+        t.run(false, true);
+        fake.set(&["unit-mA"]);
+        t.run(true, true);
+        assert_eq!(read(&sim, &dn).state, Some(MirrorState::Departed), "{cut}");
+        assert!(!name_free(&sim, &e), "{cut}: the mark is held");
+        if i == 0 {
+            fake.set(&[&e]);
+        } else {
+            fake.fail(Error::Ais {
+                call: "saClmDispatch",
+                code: AisCode::BAD_HANDLE,
+            });
+        }
+        t.run(true, true);
+        assert!(t.fd().is_none(), "{cut}");
+        // Whether E is back cannot be seen from here: its own macsync must be able to
+        // take its name.
+        assert!(name_free(&sim, &e), "{cut}: the name is still held");
+    }
+}
+
+#[test]
+fn membership_lost_during_an_attempt_stops_acting_for_the_others() {
+    let sim = sim();
+    let parent = parent(&sim);
+    // Named to come after every other test's node: they are acted for in name order.
+    let (f, g) = ("unit-mY0", "unit-mY1");
+    let g_dn = node_with_links(&sim, &parent, g);
+    node_with_links(&sim, &parent, f);
+    let fake = FakeClm::new(&["unit-mA", f, g]);
+    let grace = Duration::from_millis(200);
+    let mut t = task_with_grace(&sim, "unit-mA", &parent, fake.connect("unit-mA"), grace);
+    t.run(false, true);
+    fake.set(&["unit-mA"]);
+    t.run(true, true);
+    // Both are due after the grace; CLM fails when asked again during the first attempt
+    // that takes a name (F's at the latest).
+    fake.fail(Error::Ais {
+        call: "saClmDispatch",
+        code: AisCode::BAD_HANDLE,
+    });
+    std::thread::sleep(grace + Duration::from_millis(50));
+    t.run(false, true);
+    assert!(t.fd().is_none(), "tracking lost");
+    assert_eq!(
+        read(&sim, &g_dn).state,
+        Some(MirrorState::Live),
+        "acted for with membership unknown"
+    );
+    assert!(name_free(&sim, f) && name_free(&sim, g));
 }
