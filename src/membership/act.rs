@@ -99,6 +99,34 @@ impl Acting {
         back
     }
 
+    /// Forgets the held marks of nodes IMM shows unmarked (`nodes`: node name and
+    /// `mirrorState` as just read): their handle died and the name went with it, so the
+    /// planner's next attempt marks them again. Returns those nodes.
+    pub fn forget_unmarked<'a>(
+        &mut self,
+        nodes: impl IntoIterator<Item = (&'a str, Option<MirrorState>)>,
+    ) -> Vec<String> {
+        let gone: Vec<String> = nodes
+            .into_iter()
+            .filter(|(n, state)| {
+                *state != Some(MirrorState::Departed) && self.held.contains_key(*n)
+            })
+            .map(|(n, _)| n.to_string())
+            .collect();
+        for n in &gone {
+            self.held.remove(n);
+        }
+        gone
+    }
+
+    /// IMM answered BAD_HANDLE (its node director restarted): every handle of this process
+    /// died, the held names with them. Returns the nodes whose marks were held; the next IMM
+    /// read that shows them unmarked puts them back to be marked again.
+    pub fn handles_lost(&mut self) -> Vec<String> {
+        self.trying = None;
+        std::mem::take(&mut self.held).into_keys().collect()
+    }
+
     /// One attempt to act for `t.node`. `om` is the caller's reader. `still_departed` is
     /// asked once the name is held (dispatch CLM there): false leaves everything as it is.
     ///

@@ -232,11 +232,16 @@ impl MembershipTask {
         Ok(self.om.as_ref().expect("made above"))
     }
 
-    /// An IMM failure: a dead handle is made again at the next use.
+    /// An IMM failure: a dead handle is made again at the next use. BAD_HANDLE on one
+    /// handle means every handle died (IMM's node director restarted), the acting ones too.
     fn imm_failed(&mut self, what: &str, e: &Error) {
         log::warn!("{what}: {e}");
         if e.is_bad_handle() {
             self.om = None;
+            let lost = self.acting.as_mut().map(Acting::handles_lost);
+            if let Some(lost) = lost.filter(|l| !l.is_empty()) {
+                log::warn!("DEPARTED marks of {lost:?} lost with their handles: marked again once IMM shows them unmarked");
+            }
         }
     }
 
@@ -244,7 +249,15 @@ impl MembershipTask {
         let now = Instant::now();
         if self.planner.wants_imm_read(now) && self.read_after.is_none_or(|t| t <= now) {
             match self.node_objects() {
-                Ok(nodes) => self.planner.imm_nodes(nodes, now),
+                Ok(nodes) => {
+                    if let Some(acting) = self.acting.as_mut() {
+                        let read = nodes.iter().map(|(n, s)| (n.as_str(), *s));
+                        for n in acting.forget_unmarked(read) {
+                            log::warn!("node {n}: its DEPARTED mark is gone, marking it again");
+                        }
+                    }
+                    self.planner.imm_nodes(nodes, now)
+                }
                 Err(e) => {
                     self.imm_failed("reading the node objects", &e);
                     self.read_after = Some(now + RECONNECT);

@@ -1,6 +1,6 @@
 //! The membership task against the in-process simulator's IMM and a fake membership source
 //! (views given by the test), no waiting for CLM: a departure acted for, a return let go,
-//! this node leaving and coming back, tracking lost.
+//! this node leaving and coming back, tracking lost; `held_marks`: the marks this macsync holds.
 
 use std::os::fd::{AsFd, AsRawFd, RawFd};
 use std::sync::{Arc, Mutex};
@@ -309,66 +309,5 @@ fn lost_tracking_acts_for_nobody_until_a_new_view() {
     assert_eq!(read(&sim, &d).interfaces, 0);
 }
 
-#[test]
-fn held_marks_are_let_go_when_this_node_is_out_or_membership_is_unknown() {
-    let sim = sim();
-    let parent = parent(&sim);
-    for (i, cut) in ["this node out", "membership unknown"]
-        .into_iter()
-        .enumerate()
-    {
-        let e = format!("unit-mE{i}");
-        let dn = node_with_links(&sim, &parent, &e);
-        let fake = FakeClm::new(&["unit-mA", &e]);
-        let mut t = task(&sim, "unit-mA", &parent, fake.connect("unit-mA"));
-        t.run(false, true);
-        fake.set(&["unit-mA"]);
-        t.run(true, true);
-        assert_eq!(read(&sim, &dn).state, Some(MirrorState::Departed), "{cut}");
-        assert!(!name_free(&sim, &e), "{cut}: the mark is held");
-        if i == 0 {
-            fake.set(&[&e]);
-        } else {
-            fake.fail(Error::Ais {
-                call: "saClmDispatch",
-                code: AisCode::BAD_HANDLE,
-            });
-        }
-        t.run(true, true);
-        assert!(t.fd().is_none(), "{cut}");
-        // Whether E is back cannot be seen from here: its own macsync must be able to
-        // take its name.
-        assert!(name_free(&sim, &e), "{cut}: the name is still held");
-    }
-}
-
-#[test]
-fn membership_lost_during_an_attempt_stops_acting_for_the_others() {
-    let sim = sim();
-    let parent = parent(&sim);
-    // Named to come after every other test's node: they are acted for in name order.
-    let (f, g) = ("unit-mY0", "unit-mY1");
-    let g_dn = node_with_links(&sim, &parent, g);
-    node_with_links(&sim, &parent, f);
-    let fake = FakeClm::new(&["unit-mA", f, g]);
-    let grace = Duration::from_millis(200);
-    let mut t = task_with_grace(&sim, "unit-mA", &parent, fake.connect("unit-mA"), grace);
-    t.run(false, true);
-    fake.set(&["unit-mA"]);
-    t.run(true, true);
-    // Both are due after the grace; CLM fails when asked again during the first attempt
-    // that takes a name (F's at the latest).
-    fake.fail(Error::Ais {
-        call: "saClmDispatch",
-        code: AisCode::BAD_HANDLE,
-    });
-    std::thread::sleep(grace + Duration::from_millis(50));
-    t.run(false, true);
-    assert!(t.fd().is_none(), "tracking lost");
-    assert_eq!(
-        read(&sim, &g_dn).state,
-        Some(MirrorState::Live),
-        "acted for with membership unknown"
-    );
-    assert!(name_free(&sim, f) && name_free(&sim, g));
-}
+#[path = "membership_task_held_marks_tests.rs"]
+mod held_marks;
