@@ -78,6 +78,12 @@ impl Sim {
         cli(&self.dir, args)
     }
 
+    /// Runs an `opensaf-sim` command that may fail (`immadm` of an operation refused);
+    /// returns its exit code.
+    pub fn cli_code(&self, args: &[&str]) -> i32 {
+        opensaf_sim::cli::run_in(&self.dir, args)
+    }
+
     /// Events of one kind, oldest first.
     pub fn events_named(&self, name: &str) -> Vec<opensaf_sim::events::Event> {
         opensaf_sim::events::read_all(&self.dir)

@@ -186,11 +186,18 @@ impl Worker {
             } else {
                 log::info!("admin operation: resync requested");
                 // Nothing is trusted: a new dump for the monitor's cache, IMM read again.
-                let reseeded = self.monitor.reseed(RESEED_WAIT);
+                // A deactivation meanwhile is answered by this thread, not the AMF thread's
+                // fallback: the wait ends with it.
+                let halt = &self.status.halt;
+                let reseeded = self
+                    .monitor
+                    .reseed_unless(RESEED_WAIT, || halt.load(Ordering::Acquire));
                 self.flag.raise_resync();
                 self.session.forget_view();
                 if !reseeded {
-                    log::warn!("admin operation: no new link dump within {RESEED_WAIT:?}");
+                    log::warn!(
+                        "admin operation: no new link dump within {RESEED_WAIT:?} (or deactivated)"
+                    );
                     AisCode::FAILED_OPERATION
                 } else if self.sync(true) {
                     AisCode::OK

@@ -190,10 +190,26 @@ impl Monitor {
     /// and waits up to `timeout` for it. Meanwhile the cache is invalid and the flag raised
     /// with resync, so the sync that follows is a full one from the new seed.
     pub fn reseed(&self, timeout: Duration) -> bool {
+        self.reseed_unless(timeout, || false)
+    }
+
+    /// As [`Monitor::reseed`], but gives up (false) within 100 ms of `stop` turning true,
+    /// so a waiting caller can answer something more urgent (a deactivation).
+    pub fn reseed_unless(&self, timeout: Duration, stop: impl Fn() -> bool) -> bool {
+        const STEP: Duration = Duration::from_millis(100);
         let generation = self.cache.generation();
         self.shared.reseed.store(true, Ordering::SeqCst);
         self.bell.ring();
-        self.cache.wait_seeded_after(generation, timeout)
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if self.cache.wait_seeded_after(generation, left.min(STEP)) {
+                return true;
+            }
+            if left <= STEP || stop() {
+                return false;
+            }
+        }
     }
 
     pub fn stats(&self) -> MonitorStats {
