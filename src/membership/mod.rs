@@ -13,8 +13,10 @@
 //! DEPARTED (with the time and its own node name) and keeps holding the name, so the mark
 //! stays readable, until the node rejoins (then its own macsync takes the name over) or the
 //! survivor stops, leaves the cluster or loses track of membership (then the node object
-//! reads `<Empty>` again and the next survivor to read IMM marks it again). Only CLM departure leads there: a macsync restart or a controller
-//! failover changes no membership, so it deletes nothing.
+//! reads `<Empty>` again and the next survivor to read IMM marks it again). Only CLM
+//! departure leads there: a macsync restart changes no membership, so it deletes nothing,
+//! and a controller failover deletes nothing of the nodes that stay members (the controller
+//! that went down left CLM, and is acted for like any departed node).
 //!
 //! [`Planner`] decides when, from CLM membership, what IMM holds and the time; it makes no
 //! IMM or CLM call. [`act::Acting`] makes the attempts on the IMM side.
