@@ -1,15 +1,17 @@
 //! `cargo bench --bench amf_floor`: macsync's CPU per idle healthcheck on a real 3-node OpenSAF
 //! 5.21.03 cluster in containers, against the floor OpenSAF's own AMF agent sets: amf_floor
-//! (`amf_floor.c`), an SA-aware C component that only answers AMF, on the same nodes in the
-//! same run, both with a 1 s healthcheck period.
+//! (`amf_floor.c`), an SA-aware C component that only answers AMF, twice per node (amf_floor
+//! and its twin, to show the measurement's resolution), on the same nodes in the same run,
+//! all with a 1 s healthcheck period.
 //!
 //! It builds amf_floor (macsync's own AIS headers, the tarball's libSaAmf.so.0) and the node
 //! image with this build's release macsync, brings up its own cluster (`macsync-bench-*`,
 //! 198.18.0.96/27), loads macsync's classes and model and amf_floor's model, unlocks every SU,
-//! lets the cluster settle, then reads both processes' CPU on every node
+//! lets the cluster settle, then reads the three processes' CPU per thread on every node
 //! (`/proc/PID/task/*/schedstat`) at the edges of AMF_FLOOR_ROUNDS windows (10) of
-//! AMF_FLOOR_WINDOW_SECS (30 s). The cluster is removed at the end, on failure and on Ctrl-C.
-//! Needs what the cluster tests need (Docker, the OpenSAF tarball) and a C compiler (`cc`).
+//! AMF_FLOOR_WINDOW_SECS (30 s); amf_floor's healthcheck counter gives the healthchecks. The
+//! cluster is removed at the end, on failure and on Ctrl-C. Needs what the cluster tests need
+//! (Docker, the OpenSAF tarball) and a C compiler (`cc`).
 
 #[path = "../../tests/common/mod.rs"]
 mod common;
@@ -324,6 +326,7 @@ fn measure(rounds: usize, window: Duration) -> Res<()> {
             let round = Round {
                 node: n,
                 elapsed_ns: now[i].t_ns - prev[i].t_ns,
+                machine_busy_pct: sample::machine_busy_pct(&prev[i], &now[i]),
                 macsync: sample::usage(&prev[i], &now[i], pids[i][0]),
                 floor: [1, 2].map(|k| sample::usage(&prev[i], &now[i], pids[i][k])),
             };
@@ -334,7 +337,8 @@ fn measure(rounds: usize, window: Duration) -> Res<()> {
             }
             let per_s = |u: &sample::Usage| u.cpu_ns as f64 / round.elapsed_ns as f64 * 1e6;
             eprintln!(
-                "amf_floor: round {r}/{rounds} {n}: CPU us per second: macsync {:.1}, amf_floor {:.1}, twin {:.1}",
+                "amf_floor: round {r}/{rounds} {n}: machine {:.0} % busy; CPU us per second: macsync {:.1}, amf_floor {:.1}, twin {:.1}",
+                round.machine_busy_pct,
                 per_s(&round.macsync),
                 per_s(&round.floor[0]),
                 per_s(&round.floor[1]),

@@ -7,6 +7,8 @@ use crate::support::median;
 pub struct Round {
     pub node: &'static str,
     pub elapsed_ns: u64,
+    /// How busy the whole machine was (all its CPUs, every container and the host).
+    pub machine_busy_pct: f64,
     pub macsync: Usage,
     /// amf_floor and its twin (the same program, a second component on the node).
     pub floor: [Usage; 2],
@@ -72,8 +74,8 @@ pub fn print(rounds: &[Round], nodes: &[(&'static str, String)]) -> String {
     let mut floor = Vec::new();
     let mut twin_ratios = Vec::new();
     println!("\nCPU per healthcheck (us), whole process, all read in the same windows:\n");
-    println!("| round | node | macsync | amf_floor | amf_floor twin |");
-    println!("|---|---|---|---|---|");
+    println!("| round | node | machine busy | macsync | amf_floor | amf_floor twin |");
+    println!("|---|---|---|---|---|---|");
     let intervals: Vec<f64> = nodes
         .iter()
         .map(|(n, _)| interval_ns(&rounds.iter().filter(|r| r.node == *n).collect::<Vec<_>>()))
@@ -87,9 +89,10 @@ pub fn print(rounds: &[Round], nodes: &[(&'static str, String)]) -> String {
         };
         let us = |o: Obs| o.per_hc(None).0;
         println!(
-            "| {} | {} | {:.1} | {:.1} | {:.1} |",
+            "| {} | {} | {:.0} % | {:.1} | {:.1} | {:.1} |",
             i / nodes.len() + 1,
             nodes[k].1,
+            r.machine_busy_pct,
             us(obs(&r.macsync)),
             us(obs(&r.floor[0])),
             us(obs(&r.floor[1]))
@@ -146,10 +149,16 @@ pub fn print(rounds: &[Round], nodes: &[(&'static str, String)]) -> String {
         if m / f <= 1.10 { "met" } else { "not met" }
     );
     let interval = interval_ns(&rounds.iter().collect::<Vec<_>>());
+    let busy = median(
+        &mut rounds
+            .iter()
+            .map(|r| r.machine_busy_pct)
+            .collect::<Vec<_>>(),
+    );
     format!(
         "floor_us={f:.1} macsync_us={m:.1} ratio={:.2} amf_thread_floor_us={fa:.1} \
          amf_thread_macsync_us={ma:.1} amf_thread_ratio={:.2} twin_worst={twin_worst:.2} \
-         rounds={} window_s={:.0} hc_interval_s={:.3}",
+         rounds={} window_s={:.0} hc_interval_s={:.3} machine_busy_pct={busy:.0}",
         m / f,
         ma / fa,
         rounds.len() / nodes.len().max(1),

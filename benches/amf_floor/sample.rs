@@ -1,7 +1,8 @@
 //! The CPU of processes inside a node, read with the node's own clock: for every thread,
 //! its nanoseconds on a CPU (`/proc/PID/task/TID/schedstat`), how often it went to sleep
-//! (voluntary context switches) and its name; amf_floor's healthcheck counter; and what a
-//! window between two readings cost per thread class.
+//! (voluntary context switches) and its name; amf_floor's healthcheck counter; the whole
+//! machine's CPU time (`/proc/stat`, not namespaced); and what a window between two readings
+//! cost per thread class.
 
 use std::collections::BTreeMap;
 
@@ -20,6 +21,8 @@ pub struct ThreadStat {
 #[derive(Clone, Debug)]
 pub struct Sample {
     pub t_ns: u64,
+    /// The machine's CPU time, all CPUs, in clock ticks: (busy, total).
+    pub machine: (u64, u64),
     pub threads: Vec<ThreadStat>,
     /// Healthchecks answered so far, by pid, of the processes that count them (amf_floor).
     pub healthchecks: BTreeMap<u32, u64>,
@@ -44,7 +47,7 @@ pub fn class(t: &ThreadStat) -> &'static str {
 pub fn script(pids: &[u32]) -> String {
     let pids: Vec<String> = pids.iter().map(u32::to_string).collect();
     format!(
-        "date +%s%N; for p in {}; do for t in /proc/$p/task/*; do \
+        "date +%s%N; head -1 /proc/stat; for p in {}; do for t in /proc/$p/task/*; do \
            read -r cpu _ < $t/schedstat; read -r comm < $t/comm; vol=; \
            while read -r k v; do case $k in voluntary_ctxt_switches:) vol=$v;; esac; \
            done < $t/status; echo \"$p ${{t##*/}} $cpu $vol $comm\"; done; \
@@ -60,6 +63,10 @@ pub fn parse(out: &str, pids: &[u32]) -> Result<Sample, String> {
         .next()
         .and_then(|l| l.trim().parse().ok())
         .ok_or_else(|| format!("no clock reading in {out:?}"))?;
+    let machine = lines
+        .next()
+        .and_then(machine_time)
+        .ok_or_else(|| format!("no /proc/stat line in {out:?}"))?;
     let mut threads = Vec::new();
     let mut healthchecks = BTreeMap::new();
     for line in lines {
@@ -90,9 +97,29 @@ pub fn parse(out: &str, pids: &[u32]) -> Result<Sample, String> {
     }
     Ok(Sample {
         t_ns,
+        machine,
         threads,
         healthchecks,
     })
+}
+
+/// (busy, total) ticks from the `cpu` line of /proc/stat: idle and iowait are not busy.
+fn machine_time(line: &str) -> Option<(u64, u64)> {
+    let ticks: Vec<u64> = line
+        .strip_prefix("cpu ")?
+        .split_whitespace()
+        .map(|v| v.parse().ok())
+        .collect::<Option<_>>()?;
+    // user nice system idle iowait irq softirq steal (guest time is inside user).
+    let total: u64 = ticks.iter().take(8).sum();
+    Some((total - ticks.get(3)? - ticks.get(4)?, total))
+}
+
+/// The machine's busy share of its CPU time between two samples, in percent.
+pub fn machine_busy_pct(a: &Sample, b: &Sample) -> f64 {
+    let busy = b.machine.0.saturating_sub(a.machine.0);
+    let total = b.machine.1.saturating_sub(a.machine.1).max(1);
+    busy as f64 * 100.0 / total as f64
 }
 
 /// What one process used between two samples: CPU ns and sleeps, per class and in all.
