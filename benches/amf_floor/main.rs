@@ -28,6 +28,7 @@ mod support;
 use std::os::fd::{AsFd, AsRawFd};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use harness::{docker, repo, run};
@@ -56,7 +57,8 @@ fn main() {
     std::thread::spawn(move || {
         let _ = macsync::sys::poll(&[signals.as_fd().as_raw_fd()], -1);
         eprintln!("amf_floor: interrupted, removing the cluster");
-        let _ = down();
+        teardown();
+        let _ = std::fs::remove_dir_all(tmp_dir());
         std::process::exit(130);
     });
     if let Err(e) = bench(rounds as usize, window) {
@@ -91,22 +93,33 @@ fn sh(node: &str, script: &str) -> Res<String> {
     docker(&["exec", &format!("{NAME}-{node}"), "sh", "-c", script])
 }
 
-/// Removes the cluster however the benchmark ends (an error, a panic).
-struct Teardown;
-
-impl Drop for Teardown {
-    fn drop(&mut self) {
+/// Removes the cluster once, whichever comes first: the end of the benchmark, an error, a
+/// panic or a signal (the other waits until it is done).
+fn teardown() {
+    static DONE: Mutex<bool> = Mutex::new(false);
+    let mut done = DONE.lock().unwrap_or_else(|p| p.into_inner());
+    if !*done {
         match down() {
             Ok(()) => eprintln!("amf_floor: cluster {NAME} removed"),
             Err(e) => eprintln!("amf_floor: cluster teardown failed: {e}"),
         }
+        *done = true;
+    }
+}
+
+/// Calls [`teardown`] however `bench` ends.
+struct Teardown;
+
+impl Drop for Teardown {
+    fn drop(&mut self) {
+        teardown();
     }
 }
 
 fn bench(rounds: usize, window: Duration) -> Res<()> {
     let tarball = harness::prerequisites()?;
     let _lock = harness::exclusive_run().map_err(|e| format!("cluster lock: {e}"))?;
-    let tmp = std::env::temp_dir().join(format!("amf_floor-{}", std::process::id()));
+    let tmp = tmp_dir();
     let floor = build_floor(&tarball, &tmp);
     let result = floor.and_then(|bin| {
         down()?;
@@ -127,6 +140,11 @@ fn bench(rounds: usize, window: Duration) -> Res<()> {
     });
     let _ = std::fs::remove_dir_all(&tmp);
     result
+}
+
+/// Where amf_floor is built (the OpenSAF libraries it links against unpacked beside it).
+fn tmp_dir() -> PathBuf {
+    std::env::temp_dir().join(format!("amf_floor-{}", std::process::id()))
 }
 
 /// Compiles amf_floor.c against macsync's headers and the tarball's libSaAmf.so.0.
