@@ -104,7 +104,7 @@ fn main() {
     };
     // One run at a time on a machine: runs share the cluster's names and addresses.
     let t_lock = Instant::now();
-    let _lock = match exclusive_run() {
+    let _lock = match harness::exclusive_run() {
         Ok(l) => l,
         Err(e) => {
             println!("cannot take the cluster tests' lock: {e}");
@@ -164,20 +164,6 @@ fn main() {
         tally.failed += 1;
     }
     finish(tally, t0);
-}
-
-/// Holds a lock file for the whole run; waits while another run holds it.
-fn exclusive_run() -> std::io::Result<std::fs::File> {
-    let path = std::env::temp_dir().join("macsync-cluster-tests.lock");
-    let f = std::fs::File::create(&path)?;
-    if f.try_lock().is_err() {
-        println!(
-            "waiting for another cluster test run to finish ({})",
-            path.display()
-        );
-        f.lock()?;
-    }
-    Ok(f)
 }
 
 fn new_cluster() -> Result<Cluster, String> {

@@ -75,6 +75,21 @@ pub fn prerequisites() -> Result<PathBuf, String> {
     Ok(tarball)
 }
 
+/// Holds a lock file for the whole run; waits while another run holds it. Taken by the cluster
+/// tests and `cargo bench --bench amf_floor`: one cluster at a time on a machine.
+pub fn exclusive_run() -> std::io::Result<std::fs::File> {
+    let path = std::env::temp_dir().join("macsync-cluster-tests.lock");
+    let f = std::fs::File::create(&path)?;
+    if f.try_lock().is_err() {
+        println!(
+            "waiting for another cluster run to finish ({})",
+            path.display()
+        );
+        f.lock()?;
+    }
+    Ok(f)
+}
+
 /// Builds the node image with this build's macsync (only the macsync layer changes between runs).
 pub fn build_image(tarball: &Path) -> Result<(), String> {
     run(Command::new(cluster_script()).args([
