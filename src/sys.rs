@@ -16,17 +16,58 @@ fn cvt(r: libc::c_int) -> io::Result<libc::c_int> {
     }
 }
 
-/// Blocks until one of `fds` is readable (or hung up / in error); `timeout_ms` < 0 waits
-/// forever. Returns one flag per descriptor. EINTR is retried.
-pub fn poll(fds: &[RawFd], timeout_ms: i32) -> io::Result<Vec<bool>> {
-    let mut p: Vec<libc::pollfd> = fds
-        .iter()
-        .map(|&fd| libc::pollfd {
-            fd,
-            events: libc::POLLIN,
-            revents: 0,
-        })
-        .collect();
+/// The most descriptors one [`poll`] waits on (the sync worker's doorbell, OI and CLM are
+/// the most any thread has).
+pub const MAX_POLL_FDS: usize = 4;
+
+/// Which descriptors of one [`poll`] are readable (or hung up / in error), by position.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Ready {
+    flags: [bool; MAX_POLL_FDS],
+    len: usize,
+}
+
+impl Ready {
+    pub fn as_slice(&self) -> &[bool] {
+        &self.flags[..self.len]
+    }
+}
+
+impl std::ops::Deref for Ready {
+    type Target = [bool];
+    fn deref(&self) -> &[bool] {
+        self.as_slice()
+    }
+}
+
+impl std::fmt::Debug for Ready {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.as_slice().fmt(f)
+    }
+}
+
+impl PartialEq<Vec<bool>> for Ready {
+    fn eq(&self, other: &Vec<bool>) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
+
+/// Blocks until one of `fds` (at most [`MAX_POLL_FDS`]) is readable (or hung up / in
+/// error); `timeout_ms` < 0 waits forever. EINTR is retried. Allocates nothing: the AMF
+/// thread calls it at every healthcheck.
+pub fn poll(fds: &[RawFd], timeout_ms: i32) -> io::Result<Ready> {
+    if fds.len() > MAX_POLL_FDS {
+        return Err(io::Error::from_raw_os_error(libc::EINVAL));
+    }
+    let mut p = [libc::pollfd {
+        fd: -1,
+        events: libc::POLLIN,
+        revents: 0,
+    }; MAX_POLL_FDS];
+    for (slot, &fd) in p.iter_mut().zip(fds) {
+        slot.fd = fd;
+    }
+    let p = &mut p[..fds.len()];
     loop {
         // SAFETY: `p` is a live, initialized array of `p.len()` pollfd structs.
         let r = unsafe { libc::poll(p.as_mut_ptr(), p.len() as libc::nfds_t, timeout_ms) };
@@ -42,7 +83,14 @@ pub fn poll(fds: &[RawFd], timeout_ms: i32) -> io::Result<Vec<bool>> {
             return Err(io::Error::from_raw_os_error(libc::EBADF));
         }
         let ready = libc::POLLIN | libc::POLLERR | libc::POLLHUP;
-        return Ok(p.iter().map(|f| f.revents & ready != 0).collect());
+        let mut out = Ready {
+            flags: [false; MAX_POLL_FDS],
+            len: p.len(),
+        };
+        for (flag, f) in out.flags.iter_mut().zip(p.iter()) {
+            *flag = f.revents & ready != 0;
+        }
+        return Ok(out);
     }
 }
 
@@ -186,5 +234,19 @@ mod tests {
         assert_eq!(poll(&[fd], 1000).unwrap(), vec![true]);
         d.drain();
         assert_eq!(poll(&[fd], 0).unwrap(), vec![false]);
+    }
+
+    #[test]
+    fn poll_reports_each_descriptor_by_position_and_refuses_too_many() {
+        let bells: Vec<Doorbell> = (0..MAX_POLL_FDS)
+            .map(|_| Doorbell::new().unwrap())
+            .collect();
+        let fds: Vec<RawFd> = bells.iter().map(|b| b.as_fd().as_raw_fd()).collect();
+        bells[1].ring();
+        bells[3].ring();
+        assert_eq!(poll(&fds, 0).unwrap(), vec![false, true, false, true]);
+        let too_many: Vec<RawFd> = fds.iter().chain(&fds[..1]).copied().collect();
+        let e = poll(&too_many, 0).unwrap_err();
+        assert_eq!(e.raw_os_error(), Some(libc::EINVAL));
     }
 }
